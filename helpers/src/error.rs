@@ -1,0 +1,127 @@
+//! One error type for every fallible entry point, with messages a notebook reader can act on.
+
+use std::fmt;
+
+/// Everything that can go wrong when measuring.
+///
+/// Each variant's message says what was wrong and what to do instead, because it is read in a
+/// notebook cell rather than in a debugger.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HprError {
+    /// A list that must hold at least one value was empty (`what` names it).
+    Empty {
+        /// What was empty, e.g. "samples" or "implementations".
+        what: &'static str,
+    },
+    /// A value was NaN or infinite where a finite number is needed.
+    NotFinite {
+        /// What held the value.
+        what: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// An argument was out of its allowed range.
+    InvalidArgument {
+        /// Which argument.
+        name: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The measured closure panicked; the panic's message and location are kept.
+    Panicked {
+        /// The panic message, as `panic!` formatted it.
+        message: String,
+        /// Where it panicked, `file:line:column`, when known.
+        location: Option<String>,
+    },
+    /// The measurement is not possible on this machine or platform.
+    Unsupported {
+        /// What could not be measured.
+        what: &'static str,
+        /// Why, as the operating system or the platform put it.
+        reason: String,
+    },
+    /// An I/O error from the operating system (reading `/proc`, writing a file...).
+    Io {
+        /// What was being done.
+        context: String,
+        /// The operating system's message.
+        message: String,
+    },
+}
+
+/// `Result` with [`HprError`] as the error.
+pub type Result<T, E = HprError> = std::result::Result<T, E>;
+
+impl fmt::Display for HprError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HprError::Empty { what } => write!(f, "no {what} were given: at least one is needed"),
+            HprError::NotFinite { what, value } => {
+                write!(f, "{what} must be finite numbers, but one is {value}")
+            }
+            HprError::InvalidArgument { name, reason } => write!(f, "invalid `{name}`: {reason}"),
+            HprError::Panicked { message, location } => match location {
+                Some(at) => write!(f, "the measured code panicked at {at}: {message}"),
+                None => write!(f, "the measured code panicked: {message}"),
+            },
+            HprError::Unsupported { what, reason } => {
+                write!(f, "{what} cannot be measured here: {reason}")
+            }
+            HprError::Io { context, message } => write!(f, "{context}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for HprError {}
+
+impl HprError {
+    pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
+        HprError::InvalidArgument {
+            name,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, error: &std::io::Error) -> Self {
+        HprError::Io {
+            context: context.into(),
+            message: error.to_string(),
+        }
+    }
+
+    /// Shows the error in a notebook as a red box instead of a Debug dump.
+    pub fn evcxr_display(&self) {
+        crate::html::emit_html(&format!(
+            "<div style=\"color:#a40000;border-left:4px solid #a40000;padding:4px 8px\">\
+             <b>hpr error:</b> {}</div>",
+            crate::html::escape(&self.to_string())
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_problem() {
+        assert_eq!(
+            HprError::Empty { what: "samples" }.to_string(),
+            "no samples were given: at least one is needed"
+        );
+        let nan = HprError::NotFinite {
+            what: "samples",
+            value: f64::NAN,
+        };
+        assert!(nan.to_string().contains("NaN"));
+        let panicked = HprError::Panicked {
+            message: "boom".into(),
+            location: Some("src/lib.rs:3:5".into()),
+        };
+        assert_eq!(
+            panicked.to_string(),
+            "the measured code panicked at src/lib.rs:3:5: boom"
+        );
+    }
+}

@@ -1,0 +1,40 @@
+#![doc = include_str!("../README.md")]
+
+mod clock;
+mod compare;
+mod counters;
+mod error;
+mod guard;
+mod html;
+mod machine;
+mod memory;
+pub mod plot;
+mod profile;
+mod scaling;
+mod stats;
+mod timing;
+
+pub use clock::Clock;
+pub use compare::{candidate, compare, compare_with, Candidate, Comparison, ComparisonRow};
+pub use counters::{counters, software_counters_available, Counter, Counters};
+pub use error::{HprError, Result};
+pub use html::{format_bytes, format_duration};
+pub use machine::{machine, Cache, Machine};
+pub use memory::{memit, memit_named, CountingAllocator, MemoryUsage, COUNTERS_ENV};
+pub use profile::BuildProfile;
+pub use scaling::{scaling, scaling_with, Scaling};
+pub use stats::Summary;
+pub use timing::{timeit, Timeit, Timing};
+
+/// Everything a notebook needs: `use hpr::prelude::*;`.
+pub mod prelude {
+    pub use crate::plot::{
+        self, bar_chart, heatmap, histogram, line_chart, Bar, Mark, Scale, Series,
+    };
+    pub use crate::{
+        candidate, compare, compare_with, counters, format_bytes, format_duration, machine, memit,
+        memit_named, scaling, scaling_with, timeit, BuildProfile, HprError, Timeit,
+    };
+    pub use std::hint::black_box;
+    pub use std::time::Duration;
+}

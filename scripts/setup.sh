@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what the notebooks need, skipping whatever is already in place, so it is cheap to run
+# again. Caches stay in their standard places: ~/.cargo for evcxr, ~/.cache/pip for Python
+# packages, ~/.cache/evcxr for compiled notebook dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+evcxr_version=0.22.0
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '==> %s\n' "$*"; }
+fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+command -v cargo >/dev/null || fail "cargo not found: install Rust with rustup (https://rustup.rs) first"
+
+# evcxr compiles cells against the standard library's source.
+if command -v rustup >/dev/null && ! rustup component list --installed | grep -q '^rust-src'; then
+    step "rustup component add rust-src"
+    rustup component add rust-src
+fi
+
+# evcxr links every cell; it picks mold or lld by itself when one is on PATH.
+if ! command -v mold >/dev/null && ! command -v lld >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        step "installing lld, a faster linker for notebook cells"
+        { apt-get install -y -q lld || { apt-get update -q && apt-get install -y -q lld; }; } >/dev/null 2>&1 \
+            || echo "    lld could not be installed; cells will link with the system linker (slower)"
+    else
+        echo "note: neither mold nor lld is installed; cells link faster with one (e.g. apt-get install lld)"
+    fi
+fi
+
+# evcxr_jupyter has no --version flag; cargo's install list records the installed version.
+if ! command -v evcxr_jupyter >/dev/null \
+    || ! cargo install --list | grep -qF "evcxr_jupyter v$evcxr_version:"; then
+    step "cargo install evcxr_jupyter $evcxr_version (15-30 minutes on 2 cores, once)"
+    cargo install --locked evcxr_jupyter --version "$evcxr_version"
+fi
+
+python=${PYTHON:-python3}
+command -v "$python" >/dev/null || fail "$python not found: install Python 3.10 or newer"
+if [ ! -x .venv/bin/python ]; then
+    step "creating the Python environment .venv"
+    "$python" -m venv .venv || fail "'$python -m venv' failed (on Debian: apt-get install python3-venv)"
+fi
+requirements=$(.venv/bin/python scripts/python-requirements.py environment.yml)
+if [ "$(cat .venv/hpr-requirements.txt 2>/dev/null)" != "$requirements" ]; then
+    step "installing the Python packages of environment.yml into .venv"
+    printf '%s\n' "$requirements" > .venv/hpr-requirements.in
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r .venv/hpr-requirements.in
+    mv .venv/hpr-requirements.in .venv/hpr-requirements.txt
+fi
+
+# The kernel is registered inside .venv, not in the user's Jupyter; the Makefile puts this
+# directory first on JUPYTER_PATH.
+kernel_json=.venv/share/jupyter/kernels/rust/kernel.json
+if ! grep -qF "$(command -v evcxr_jupyter)" "$kernel_json" 2>/dev/null; then
+    step "registering the evcxr kernel 'rust' in .venv"
+    JUPYTER_PATH="$root/.venv/share/jupyter" evcxr_jupyter --install >/dev/null
+fi
+step "setup complete: evcxr_jupyter $evcxr_version, kernel 'rust' in .venv"
