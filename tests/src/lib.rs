@@ -1,1 +1,282 @@
-pub fn x() {}
+//! The notebook test harness: static checks of every notebook, and execution through Jupyter.
+//!
+//! Execution goes through `scripts/nbexec.py` (Jupyter's own client, nbclient), which classifies
+//! every cell's outputs; this crate runs it, reads its JSON report and turns failures into test
+//! failures that name the notebook, the cell and the reason.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The first code cell of every notebook starts with exactly these lines, so that every
+/// notebook compiles `hpr` identically and evcxr's compile cache is shared between them.
+pub const SETUP_LINES: &str = ":cache 4096
+:opt 3
+:build_env CARGO_PROFILE_DEV_OVERFLOW_CHECKS=false
+:build_env CARGO_PROFILE_DEV_DEBUG_ASSERTIONS=false
+:dep hpr = { path = \"../helpers\" }";
+
+/// The workspace root (the parent of this crate).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the harness crate lives inside the workspace")
+        .to_path_buf()
+}
+
+/// The notebooks of the book, sorted by name.
+pub fn notebooks() -> Vec<PathBuf> {
+    notebooks_in(&root().join("notebooks"))
+}
+
+/// The `.ipynb` files in `dir`, sorted by name.
+pub fn notebooks_in(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "ipynb"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Problems found in a notebook without running it; empty when it is fine.
+pub fn static_problems(notebook: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    if notebook["nbformat"] != 4 {
+        problems.push(format!("nbformat is {}, not 4", notebook["nbformat"]));
+    }
+    if notebook["metadata"]["kernelspec"]["name"] != "rust" {
+        problems.push("the kernelspec is not 'rust'".to_owned());
+    }
+    let Some(cells) = notebook["cells"].as_array() else {
+        problems.push("there is no list of cells".to_owned());
+        return problems;
+    };
+    let mut code_cells = 0;
+    for (index, cell) in cells.iter().enumerate() {
+        let kind = cell["cell_type"].as_str().unwrap_or("");
+        if !["code", "markdown", "raw"].contains(&kind) {
+            problems.push(format!("cell {index} has an unknown type {kind:?}"));
+        }
+        if kind != "code" {
+            continue;
+        }
+        if code_cells == 0 && !source(cell).starts_with(SETUP_LINES) {
+            problems.push(format!(
+                "the first code cell (cell {index}) must start with the shared setup lines:\n{SETUP_LINES}"
+            ));
+        }
+        code_cells += 1;
+        if cell["outputs"].as_array().is_some_and(|o| !o.is_empty()) {
+            problems.push(format!("cell {index} has committed outputs"));
+        }
+        if !cell["execution_count"].is_null() {
+            problems.push(format!("cell {index} has an execution count"));
+        }
+    }
+    if code_cells == 0 {
+        problems.push("there are no code cells".to_owned());
+    }
+    problems
+}
+
+/// A cell's source, whether stored as one string or a list of lines.
+pub fn source(cell: &Value) -> String {
+    match &cell["source"] {
+        Value::String(text) => text.clone(),
+        Value::Array(lines) => lines.iter().filter_map(Value::as_str).collect(),
+        _ => String::new(),
+    }
+}
+
+/// How one notebook's execution ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The notebook's file name without extension.
+    pub name: String,
+    /// Code cells that ran.
+    pub cells_run: usize,
+    /// Seconds for the whole notebook.
+    pub seconds: f64,
+    /// `None` when every cell passed.
+    pub failure: Option<Failure>,
+}
+
+/// The first failing cell of a notebook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// Index of the cell in the notebook (code and markdown counted), if a cell failed.
+    pub cell: Option<u64>,
+    /// `compile_error`, `error`, `panic`, `stderr`, `timeout`, `kernel_death` or `kernel_start`.
+    pub reason: String,
+    /// What the cell printed or why it stopped.
+    pub message: String,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.failure {
+            None => write!(
+                f,
+                "{}: ok ({} cells, {:.0} s)",
+                self.name, self.cells_run, self.seconds
+            ),
+            Some(failure) => write!(
+                f,
+                "{}: {} in cell {}:\n{}",
+                self.name,
+                failure.reason,
+                failure
+                    .cell
+                    .map_or_else(|| "-".to_owned(), |c| c.to_string()),
+                failure.message
+            ),
+        }
+    }
+}
+
+/// The interpreter of the project's `.venv` (or `$HPR_PYTHON`), with a clear error if missing.
+pub fn python() -> Result<PathBuf, String> {
+    if let Some(python) = std::env::var_os("HPR_PYTHON") {
+        return Ok(PathBuf::from(python));
+    }
+    let venv = root().join(".venv/bin/python");
+    if venv.exists() {
+        Ok(venv)
+    } else {
+        Err(format!(
+            "{} is missing: run `make setup` (or `make test`) first to create the Python \
+             environment and register the evcxr kernel",
+            venv.display()
+        ))
+    }
+}
+
+/// Executes `notebooks` in one runner process (one at a time), returning one outcome each.
+pub fn execute(notebooks: &[PathBuf], cell_timeout_seconds: u32) -> Result<Vec<Outcome>, String> {
+    let python = python()?;
+    let root = root();
+    let report_dir = root.join("target/notebook-reports");
+    std::fs::create_dir_all(&report_dir)
+        .map_err(|e| format!("creating {}: {e}", report_dir.display()))?;
+    let report = report_dir.join(format!("report-{}.json", std::process::id()));
+    let jupyter_path = match std::env::var("JUPYTER_PATH") {
+        Ok(existing) if !existing.is_empty() => {
+            format!("{}/.venv/share/jupyter:{existing}", root.display())
+        }
+        _ => format!("{}/.venv/share/jupyter", root.display()),
+    };
+    let status = Command::new(&python)
+        .arg(root.join("scripts/nbexec.py"))
+        .arg("--report")
+        .arg(&report)
+        .arg("--cell-timeout")
+        .arg(cell_timeout_seconds.to_string())
+        .args(notebooks)
+        .env("JUPYTER_PATH", jupyter_path)
+        .env("PATH", path_with_cargo_bin())
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("could not start {}: {e}", python.display()))?;
+    let text = std::fs::read_to_string(&report).map_err(|e| {
+        format!(
+            "the runner exited with {status} and wrote no report {}: {e}",
+            report.display()
+        )
+    })?;
+    let _ = std::fs::remove_file(&report);
+    parse_report(&text)
+}
+
+/// Reads the runner's JSON report.
+pub fn parse_report(text: &str) -> Result<Vec<Outcome>, String> {
+    let reports: Value =
+        serde_json::from_str(text).map_err(|e| format!("unreadable report: {e}"))?;
+    let reports = reports.as_array().ok_or("the report is not a list")?;
+    Ok(reports
+        .iter()
+        .map(|r| Outcome {
+            name: r["name"].as_str().unwrap_or("?").to_owned(),
+            cells_run: r["cells"].as_array().map_or(0, Vec::len),
+            seconds: r["seconds"].as_f64().unwrap_or(0.0),
+            failure: r["failure"].as_object().map(|f| Failure {
+                cell: f.get("cell").and_then(Value::as_u64),
+                reason: f
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned(),
+                message: f
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+            }),
+        })
+        .collect())
+}
+
+/// `PATH` with `~/.cargo/bin` first, where rustup and `cargo install` put evcxr and cargo.
+fn path_with_cargo_bin() -> String {
+    let path = std::env::var("PATH").unwrap_or_default();
+    match std::env::var("HOME") {
+        Ok(home) => format!("{home}/.cargo/bin:{path}"),
+        Err(_) => path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn notebook(first_cell: &str) -> Value {
+        json!({
+            "nbformat": 4, "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "rust", "display_name": "Rust", "language": "rust"}},
+            "cells": [
+                {"cell_type": "markdown", "metadata": {}, "source": "# Title"},
+                {"cell_type": "code", "metadata": {}, "source": first_cell, "outputs": [], "execution_count": null}
+            ]
+        })
+    }
+
+    #[test]
+    fn a_clean_notebook_passes() {
+        let setup = format!("{SETUP_LINES}\nuse hpr::prelude::*;");
+        assert_eq!(static_problems(&notebook(&setup)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn finds_each_static_problem() {
+        let mut nb = notebook(":dep hpr = { path = \"../helpers\" }");
+        nb["metadata"]["kernelspec"]["name"] = json!("python3");
+        nb["cells"][1]["outputs"] =
+            json!([{"output_type": "stream", "name": "stdout", "text": "x"}]);
+        nb["cells"][1]["execution_count"] = json!(3);
+        let problems = static_problems(&nb).join("\n");
+        assert!(problems.contains("kernelspec"), "{problems}");
+        assert!(problems.contains("shared setup lines"), "{problems}");
+        assert!(problems.contains("committed outputs"), "{problems}");
+        assert!(problems.contains("execution count"), "{problems}");
+    }
+
+    #[test]
+    fn reads_sources_stored_as_lines() {
+        let cell = json!({"source": ["a\n", "b"]});
+        assert_eq!(source(&cell), "a\nb");
+    }
+
+    #[test]
+    fn parses_a_runner_report() {
+        let text = r#"[{"name": "x", "cells": [{}, {}], "seconds": 3.5,
+            "failure": {"cell": 4, "reason": "panic", "message": "boom"}},
+            {"name": "y", "cells": [], "seconds": 1, "failure": null}]"#;
+        let outcomes = parse_report(text).unwrap();
+        assert_eq!(outcomes[0].failure.as_ref().unwrap().reason, "panic");
+        assert_eq!(outcomes[0].cells_run, 2);
+        assert!(outcomes[1].failure.is_none());
+        assert!(outcomes[0].to_string().contains("panic in cell 4"));
+    }
+}

@@ -1,0 +1,29 @@
+# The two commands of the README: `make run` (execute every notebook into build/) and
+# `make test`. Both install what is missing first (scripts/setup.sh), then reuse it.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+# The kernel registered inside .venv comes before any user-wide kernel of the same name.
+export JUPYTER_PATH := $(CURDIR)/.venv/share/jupyter
+PYTHON := .venv/bin/python
+
+.PHONY: setup run lab test bench clean
+
+setup:
+	@scripts/setup.sh
+
+run: setup
+	$(PYTHON) scripts/nbexec.py --out build notebooks/*.ipynb
+
+lab: setup
+	.venv/bin/jupyter lab --notebook-dir=notebooks
+
+test: setup
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace
+
+bench:
+	cargo bench -p hpr --bench timeit_vs_criterion
+
+clean:
+	rm -rf build target/notebook-reports

@@ -1,0 +1,67 @@
+//! `memit` counts every allocation in the process, so its checks run in this binary of their
+//! own, one after another: unit tests running in parallel threads would add their allocations.
+
+use hpr::{memit, HprError};
+use std::hint::black_box;
+
+#[test]
+fn memit_counts_exactly() {
+    // One allocation of the requested size.
+    let usage = memit(|| {
+        let mut v: Vec<u64> = Vec::with_capacity(1000);
+        v.extend(0..1000);
+        black_box(v)
+    })
+    .unwrap();
+    assert_eq!(usage.allocations, Some(1));
+    assert_eq!(usage.reallocations, Some(0));
+    assert_eq!(usage.bytes_allocated, Some(8000));
+    assert_eq!(usage.peak_heap_increase, Some(8000));
+
+    // Growing by push: capacity 4, 8, ..., 1024, each reallocation counted with its new size.
+    let usage = memit(|| {
+        let mut v: Vec<u64> = Vec::new();
+        for i in 0..1000 {
+            v.push(i);
+        }
+        black_box(v)
+    })
+    .unwrap();
+    assert_eq!(usage.allocations.unwrap() + usage.reallocations.unwrap(), 9);
+    assert_eq!(usage.bytes_allocated, Some(8 * (2048 - 4)));
+    assert!(usage.peak_heap_increase.unwrap() >= 8 * 1024);
+
+    // A large, touched block shows in RSS and in glibc's heap statistics.
+    let usage = memit(|| {
+        let mut v = vec![0u8; 64 << 20];
+        for page in v.chunks_mut(4096) {
+            page[0] = 1;
+        }
+        black_box(v)
+    })
+    .unwrap();
+    if let Some(peak) = usage.peak_rss_increase {
+        assert!(peak >= 60 << 20, "{usage}");
+    }
+    assert!(
+        usage.retained_heap.expect("glibc reports heap use") >= 64 << 20,
+        "{usage}"
+    );
+
+    // A panic is reported, and counting stops with it.
+    let error = memit(|| -> u8 { panic!("out of ideas") }).unwrap_err();
+    assert!(error.to_string().contains("out of ideas"));
+    assert_eq!(
+        memit(|| black_box(Box::new(1u8))).unwrap().allocations,
+        Some(1)
+    );
+
+    // Nested calls are refused, and the outer call still releases the counters.
+    let mut inner = None;
+    memit(|| inner = Some(memit(|| 1))).unwrap();
+    assert!(matches!(
+        inner,
+        Some(Err(HprError::InvalidArgument { name: "work", .. }))
+    ));
+    assert!(memit(|| 1).is_ok());
+}

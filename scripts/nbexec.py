@@ -1,0 +1,190 @@
+"""Executes notebooks through Jupyter with the evcxr kernel and says, per cell, what went wrong.
+
+evcxr reports a panic as a successful cell (the message only reaches stderr) and an error
+returned with `?` as stderr text, so nbconvert's own error check misses both. This runner
+classifies every cell's outputs instead:
+
+  compile_error  an error output whose traceback is a compiler diagnostic
+  error          any other error output
+  panic          'panicked at' on stderr
+  stderr         anything else on stderr (e.g. an error returned with `?`)
+  timeout        the cell ran past its time limit
+  kernel_death   the kernel or evcxr's child process died
+
+Cells tagged `raises-exception` (Jupyter's convention) may fail without failing the notebook.
+
+Usage:
+  nbexec.py [--out DIR] [--report FILE] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
+--out writes each executed notebook and its HTML rendering, plus DIR/index.html; --report writes
+a JSON summary that the Rust test harness reads. Exit status 1 if any notebook failed.
+"""
+
+import argparse
+import html
+import json
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+DIAGNOSTIC = re.compile(r"\[E\d{4}\]|^\s*error(\[E\d{4}\])?:|─\[ command_", re.MULTILINE)
+KERNEL_DIED = re.compile(r"Subprocess terminated|Child process terminated|kernel died", re.IGNORECASE)
+
+
+def text_of(output):
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    if output.get("output_type") == "error":
+        return "\n".join([output.get("evalue", "")] + output.get("traceback", []))
+    return ""
+
+
+def classify(cell):
+    """Returns (reason, message) for a failed cell, or None."""
+    outputs = cell.get("outputs", [])
+    stderr = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    for error in errors:
+        text = ANSI.sub("", text_of(error))
+        if KERNEL_DIED.search(text):
+            return "kernel_death", text.strip()
+    if "panicked at" in stderr:
+        start = stderr.index("panicked at")
+        return "panic", stderr[max(0, start - 40):start + 400].strip()
+    for error in errors:
+        text = ANSI.sub("", text_of(error))
+        reason = "compile_error" if DIAGNOSTIC.search(text) else "error"
+        return reason, text.strip()
+    if stderr.strip():
+        return "stderr", stderr.strip()[:500]
+    return None
+
+
+def kill_process_group(client):
+    """Makes sure nothing the kernel started (evcxr's child running user code) keeps a core busy."""
+    try:
+        process = client.km.provisioner.process
+        os.killpg(os.getpgid(process.pid), signal.SIGKILL)
+    except Exception:
+        pass
+
+
+def execute(path, cell_timeout, setup_timeout, progress):
+    nb = nbformat.read(path, as_version=4)
+    name = Path(path).stem
+    client = NotebookClient(
+        nb,
+        timeout=cell_timeout,
+        startup_timeout=120,
+        kernel_name="rust",
+        allow_errors=True,
+        record_timing=True,
+        resources={"metadata": {"path": str(Path(path).parent.resolve())}},
+        shutdown_kernel="immediate",
+    )
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    report = {"notebook": str(path), "name": name, "cells": [], "status": "ok", "failure": None}
+    started = time.monotonic()
+    try:
+        with client.setup_kernel():
+            for number, index in enumerate(code_cells, 1):
+                cell = nb.cells[index]
+                # Loading dependencies compiles them: allow the first build its own, longer limit.
+                client.timeout = setup_timeout if ":dep" in cell.source else cell_timeout
+                cell_started = time.monotonic()
+                failure = None
+                try:
+                    client.execute_cell(cell, index)
+                    failure = classify(cell)
+                except CellTimeoutError:
+                    failure = ("timeout", f"the cell ran longer than {client.timeout} s")
+                except DeadKernelError as error:
+                    failure = ("kernel_death", str(error))
+                seconds = time.monotonic() - cell_started
+                allowed = "raises-exception" in cell.get("metadata", {}).get("tags", [])
+                status = "ok" if failure is None else ("allowed " + failure[0] if allowed else failure[0])
+                report["cells"].append({"cell": index, "number": number, "seconds": round(seconds, 2), "status": status})
+                progress(f"  [{name}] cell {number}/{len(code_cells)} (#{index}) {status} {seconds:.1f}s")
+                if failure and not allowed:
+                    reason, message = failure
+                    report["status"] = "failed"
+                    report["failure"] = {"cell": index, "number": number, "reason": reason, "message": message,
+                                         "source": cell.source[:300]}
+                    break
+    except Exception as error:  # kernel missing, failed to start...
+        report["status"] = "failed"
+        report["failure"] = {"cell": None, "number": None, "reason": "kernel_start",
+                             "message": f"{type(error).__name__}: {error}", "source": ""}
+    finally:
+        kill_process_group(client)
+    report["seconds"] = round(time.monotonic() - started, 1)
+    return nb, report
+
+
+def write_outputs(nb, report, out_dir):
+    from nbconvert import HTMLExporter
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out_dir / f"{report['name']}.ipynb")
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    (out_dir / f"{report['name']}.html").write_text(body, encoding="utf-8")
+
+
+def write_index(reports, out_dir):
+    rows = "".join(
+        f"<tr><td><a href=\"{html.escape(r['name'])}.html\">{html.escape(r['name'])}</a></td>"
+        f"<td>{len(r['cells'])}</td><td>{r['seconds']}</td><td>{html.escape(r['status'])}</td></tr>"
+        for r in reports
+    )
+    page = ("<!doctype html><meta charset=\"utf-8\"><title>hpr notebooks</title>"
+            "<h1>High Performance Python, in Rust: executed notebooks</h1>"
+            "<table border=1 cellpadding=4><tr><th>notebook</th><th>cells</th><th>seconds</th><th>status</th></tr>"
+            f"{rows}</table>")
+    (out_dir / "index.html").write_text(page, encoding="utf-8")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("notebooks", nargs="+")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--report", type=Path)
+    parser.add_argument("--cell-timeout", type=int, default=600)
+    parser.add_argument("--setup-timeout", type=int, default=2400)
+    args = parser.parse_args()
+
+    def progress(line):
+        print(line, flush=True)
+
+    reports = []
+    for path in args.notebooks:
+        progress(f"==> {path}")
+        nb, report = execute(path, args.cell_timeout, args.setup_timeout, progress)
+        if args.out:
+            write_outputs(nb, report, args.out)
+        if report["failure"]:
+            f = report["failure"]
+            progress(f"  FAILED at cell {f['number']} (#{f['cell']}): {f['reason']}\n    " + f["message"][:800].replace("\n", "\n    "))
+        reports.append(report)
+    if args.out:
+        write_index(reports, args.out)
+    if args.report:
+        args.report.write_text(json.dumps(reports, indent=1), encoding="utf-8")
+
+    width = max(len(r["name"]) for r in reports)
+    print(f"\n{'notebook':<{width}}  cells  seconds  status")
+    for r in reports:
+        print(f"{r['name']:<{width}}  {len(r['cells']):>5}  {r['seconds']:>7}  {r['status']}")
+    if args.out:
+        print(f"\nexecuted notebooks and HTML: {args.out / 'index.html'}")
+    return 1 if any(r["status"] != "ok" for r in reports) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+//! The harness itself: deliberately broken notebooks must each fail, for the right reason.
+
+use notebook_tests::{execute, notebooks_in, root};
+
+#[test]
+fn broken_fixtures_fail_with_the_right_reason() {
+    let fixtures = notebooks_in(&root().join("tests/fixtures"));
+    // A short cell limit keeps the infinite loop cheap; the fixtures load no dependencies.
+    let outcomes = execute(&fixtures, 30).unwrap_or_else(|e| panic!("{e}"));
+    let expected = [
+        (
+            "compile_error",
+            Some(("compile_error", 1, "undefined_thing")),
+        ),
+        ("infinite_loop", Some(("timeout", 0, "longer than 30 s"))),
+        ("kernel_death", Some(("kernel_death", 0, "SIGABRT"))),
+        ("panic", Some(("panic", 0, "index out of bounds"))),
+        ("passing", None),
+        ("question_mark_error", Some(("stderr", 0, "invalid digit"))),
+    ];
+    assert_eq!(outcomes.len(), expected.len(), "{outcomes:#?}");
+    for (outcome, (name, want)) in outcomes.iter().zip(expected) {
+        assert_eq!(outcome.name, name);
+        match (want, &outcome.failure) {
+            (None, None) => {}
+            (Some((reason, cell, text)), Some(failure)) => {
+                assert_eq!(failure.reason, reason, "{outcome}");
+                assert_eq!(failure.cell, Some(cell), "{outcome}");
+                assert!(failure.message.contains(text), "{outcome}");
+            }
+            _ => panic!("unexpected outcome: {outcome}"),
+        }
+    }
+}
