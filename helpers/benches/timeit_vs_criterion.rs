@@ -6,22 +6,23 @@ use criterion::Criterion;
 use std::hint::black_box;
 use std::time::Instant;
 
-/// A dependent chain of multiply-adds: `steps` of them cannot overlap, so time grows linearly.
+/// A dependent chain of xorshift steps: each needs the previous one and no algebra collapses
+/// them (a multiply-add chain would be folded by LLVM), so time grows linearly with `steps`.
 fn chain(steps: u64) -> u64 {
-    let mut x = black_box(1u64);
+    let mut x = black_box(0x9E37_79B9_7F4A_7C15u64);
     for _ in 0..steps {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
     }
     x
 }
 
 fn main() {
     let workloads: [(&str, u64); 3] = [
-        ("about 10 ns", 4),
-        ("about 1 µs", 400),
-        ("about 1 ms", 400_000),
+        ("about 10 ns", 16),
+        ("about 1 µs", 800),
+        ("about 1 ms", 800_000),
     ];
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
     let mut criterion = Criterion::default()
