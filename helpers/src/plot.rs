@@ -132,7 +132,8 @@ pub fn bar_chart(title: &str, y_label: &str, bars: &[Bar]) -> Result<Figure> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70)
-            .build_cartesian_2d((0..bars.len()).into_segmented(), bottom..top)
+            // plotters' integer ranges include their end: 0..n-1 gives exactly n segments.
+            .build_cartesian_2d((0..bars.len() - 1).into_segmented(), bottom..top)
             .map_err(drawing_error)?;
         let label_of = |value: &SegmentValue<usize>| match value {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
@@ -567,6 +568,8 @@ mod tests {
         let svg = bar_chart("t", "s", &bars).unwrap().svg.unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("first") && svg.contains("second"));
         assert!(bar_chart("t", "s", &[]).is_err());
+        let one = [Bar { label: "only".into(), value: 1.0, low: 1.0, high: 1.0 }];
+        assert!(bar_chart("t", "s", &one).unwrap().svg.unwrap().contains("only"));
         let nan = vec![Bar {
             label: "x".into(),
             value: f64::NAN,
