@@ -568,8 +568,17 @@ mod tests {
         let svg = bar_chart("t", "s", &bars).unwrap().svg.unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("first") && svg.contains("second"));
         assert!(bar_chart("t", "s", &[]).is_err());
-        let one = [Bar { label: "only".into(), value: 1.0, low: 1.0, high: 1.0 }];
-        assert!(bar_chart("t", "s", &one).unwrap().svg.unwrap().contains("only"));
+        let one = [Bar {
+            label: "only".into(),
+            value: 1.0,
+            low: 1.0,
+            high: 1.0,
+        }];
+        assert!(bar_chart("t", "s", &one)
+            .unwrap()
+            .svg
+            .unwrap()
+            .contains("only"));
         let nan = vec![Bar {
             label: "x".into(),
             value: f64::NAN,
