@@ -5,6 +5,8 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # The kernel registered inside .venv comes before any user-wide kernel of the same name.
 export JUPYTER_PATH := $(CURDIR)/.venv/share/jupyter
 PYTHON := .venv/bin/python
+# JupyterLab refuses to run as root (containers, CI machines) unless told it may.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: setup run lab test bench clean
 
@@ -15,7 +17,7 @@ run: setup
 	$(PYTHON) scripts/nbexec.py --out build notebooks/*.ipynb
 
 lab: setup
-	.venv/bin/jupyter lab --notebook-dir=notebooks
+	.venv/bin/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)
 
 test: setup
 	cargo fmt --all -- --check
