@@ -13,8 +13,10 @@ use std::time::Instant;
 
 /// One implementation to compare: a name and a closure (see [`candidate`]).
 pub struct Candidate<'a> {
-    name: String,
-    runner: BatchRunner<'a>,
+    pub(crate) name: String,
+    pub(crate) runner: BatchRunner<'a>,
+    /// The interpreter running this candidate, for Python candidates.
+    pub(crate) interpreter: Option<String>,
 }
 
 /// Wraps a closure for [`compare`]; its result goes through `black_box`.
@@ -22,6 +24,7 @@ pub fn candidate<'a, R>(name: impl Into<String>, work: impl FnMut() -> R + 'a) -
     Candidate {
         name: name.into(),
         runner: batch_runner(work),
+        interpreter: None,
     }
 }
 
@@ -70,6 +73,7 @@ pub fn compare_with(
     let mut plans = Vec::with_capacity(sharers);
     for candidate in &mut candidates {
         let plan = catch_panics(|| plan_runs(&mut candidate.runner, settings, sharers, clock))
+            .and_then(|plan| plan)
             .map_err(|e| named(&candidate.name, e))?;
         plans.push(plan);
     }
@@ -82,6 +86,7 @@ pub fn compare_with(
             let loops = plans[index].loops;
             let candidate = &mut candidates[index];
             let seconds = catch_panics(|| (candidate.runner)(loops))
+                .and_then(|seconds| seconds)
                 .map_err(|e| named(&candidate.name, e))?;
             per_run[index].push(per_loop(seconds, loops, clock));
         }
@@ -120,6 +125,14 @@ pub fn compare_with(
         .zip(&candidates)
         .flat_map(|(plan, c)| plan.notes.iter().map(move |n| format!("{}: {n}", c.name)))
         .collect();
+    for candidate in &candidates {
+        if let Some(interpreter) = &candidate.interpreter {
+            notes.push(format!(
+                "{} runs in {interpreter}, timed inside the interpreter.",
+                candidate.name
+            ));
+        }
+    }
     if rows.iter().any(|r| r.ratio.is_nan()) {
         notes.push(
             "Some runs of the baseline took no measurable time, so ratios are undefined.".into(),
@@ -141,6 +154,9 @@ fn named(name: &str, error: HprError) -> HprError {
         HprError::Panicked { message, location } => HprError::Panicked {
             message: format!("{message} (in candidate `{name}`)"),
             location,
+        },
+        HprError::Python { message } => HprError::Python {
+            message: format!("in candidate `{name}`: {message}"),
         },
         other => other,
     }

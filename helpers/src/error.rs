@@ -41,6 +41,11 @@ pub enum HprError {
         /// Why, as the operating system or the platform put it.
         reason: String,
     },
+    /// Python could not be started, or the Python code raised an exception.
+    Python {
+        /// What went wrong, with Python's traceback where there is one.
+        message: String,
+    },
     /// An I/O error from the operating system (reading `/proc`, writing a file...).
     Io {
         /// What was being done.
@@ -69,6 +74,7 @@ impl fmt::Display for HprError {
                 write!(f, "{what} cannot be measured here: {reason}")
             }
             HprError::Io { context, message } => write!(f, "{context}: {message}"),
+            HprError::Python { message } => write!(f, "Python: {message}"),
         }
     }
 }
@@ -93,7 +99,7 @@ impl HprError {
     /// Shows the error in a notebook as a red box instead of a Debug dump.
     pub fn evcxr_display(&self) {
         crate::html::emit_html(&format!(
-            "<div style=\"color:#a40000;border-left:4px solid #a40000;padding:4px 8px\">\
+            "<div style=\"color:#a40000;border-left:4px solid #a40000;padding:4px 8px;white-space:pre-wrap\">\
              <b>hpr error:</b> {}</div>",
             crate::html::escape(&self.to_string())
         ));

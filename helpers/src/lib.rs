@@ -10,6 +10,7 @@ mod machine;
 mod memory;
 pub mod plot;
 mod profile;
+mod python;
 mod scaling;
 mod stats;
 mod timing;
@@ -22,6 +23,9 @@ pub use html::{format_bytes, format_duration};
 pub use machine::{machine, Cache, Machine};
 pub use memory::{memit, memit_named, CountingAllocator, MemoryUsage, COUNTERS_ENV};
 pub use profile::BuildProfile;
+pub use python::{
+    python_candidate, python_interpreter, python_run, python_timeit, python_timeit_with, PYTHON_ENV,
+};
 pub use scaling::{scaling, scaling_with, Scaling};
 pub use stats::Summary;
 pub use timing::{timeit, Timeit, Timing};
@@ -33,7 +37,8 @@ pub mod prelude {
     };
     pub use crate::{
         candidate, compare, compare_with, counters, format_bytes, format_duration, machine, memit,
-        memit_named, scaling, scaling_with, timeit, BuildProfile, HprError, Timeit,
+        memit_named, python_candidate, python_run, python_timeit, python_timeit_with, scaling,
+        scaling_with, timeit, BuildProfile, HprError, Timeit,
     };
     pub use std::hint::black_box;
     pub use std::time::Duration;

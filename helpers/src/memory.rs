@@ -61,13 +61,19 @@ fn shared() -> Option<&'static SharedCounters> {
 #[cfg(unix)]
 fn attach() -> *mut SharedCounters {
     let name = c"HPR_ALLOCATION_COUNTERS";
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() } as usize;
     // SAFETY: getenv returns null or a NUL-terminated string owned by the environment.
     let published = unsafe { libc::getenv(name.as_ptr()) };
     if !published.is_null() {
         // SAFETY: as above.
         let text = unsafe { std::ffi::CStr::from_ptr(published) }.to_bytes();
-        if let Some(address) = parse_hex(text) {
-            return address as *mut SharedCounters;
+        // The value is "<pid>:<address>" in hex. Child processes inherit the environment, so
+        // an address published by another process (the parent) must not be adopted.
+        if let Some((owner, address)) = split_published(text) {
+            if owner == pid {
+                return address as *mut SharedCounters;
+            }
         }
     }
     // SAFETY: calloc returns zeroed memory, a valid bit pattern for these atomics.
@@ -75,11 +81,20 @@ fn attach() -> *mut SharedCounters {
     if block.is_null() {
         return std::ptr::null_mut();
     }
-    let mut text = [0u8; 24];
-    format_hex(block as usize, &mut text);
+    let mut text = [0u8; 48];
+    let end = format_hex(pid, &mut text, 0);
+    text[end] = b':';
+    let end = format_hex(block as usize, &mut text, end + 1);
+    text[end] = 0;
     // SAFETY: both strings are NUL-terminated; setenv copies them.
     unsafe { libc::setenv(name.as_ptr(), text.as_ptr().cast(), 1) };
     block.cast()
+}
+
+/// Splits "<pid>:<address>" (both hex) without allocating.
+fn split_published(text: &[u8]) -> Option<(usize, usize)> {
+    let colon = text.iter().position(|&b| b == b':')?;
+    Some((parse_hex(&text[..colon])?, parse_hex(&text[colon + 1..])?))
 }
 
 #[cfg(not(unix))]
@@ -114,8 +129,9 @@ fn parse_hex(text: &[u8]) -> Option<usize> {
     (value != 0).then_some(value)
 }
 
-/// Writes `value` as NUL-terminated lowercase hex into `out` without allocating.
-fn format_hex(mut value: usize, out: &mut [u8; 24]) {
+/// Writes `value` as lowercase hex into `out` from `start`, without allocating; returns the
+/// index just past the last digit.
+fn format_hex(mut value: usize, out: &mut [u8; 48], start: usize) -> usize {
     let mut digits = [0u8; 16];
     let mut count = 0;
     loop {
@@ -127,9 +143,9 @@ fn format_hex(mut value: usize, out: &mut [u8; 24]) {
         }
     }
     for index in 0..count {
-        out[index] = digits[count - 1 - index];
+        out[start + index] = digits[count - 1 - index];
     }
-    out[count] = 0;
+    start + count
 }
 
 /// The global allocator that `hpr` installs (feature `count-allocations`, on by default): the
@@ -446,12 +462,17 @@ display_in_jupyter!(MemoryUsage);
 mod tests {
     use super::*;
     #[test]
-    fn hex_round_trips_without_allocating() {
-        let mut text = [0u8; 24];
-        format_hex(0x7f12_3456_789a, &mut text);
-        let end = text.iter().position(|&b| b == 0).unwrap();
-        assert_eq!(&text[..end], b"7f123456789a");
-        assert_eq!(parse_hex(&text[..end]), Some(0x7f12_3456_789a));
+    fn published_values_round_trip_without_allocating() {
+        let mut text = [0u8; 48];
+        let end = format_hex(0x1f2e, &mut text, 0);
+        text[end] = b':';
+        let end = format_hex(0x7f12_3456_789a, &mut text, end + 1);
+        assert_eq!(&text[..end], b"1f2e:7f123456789a");
+        assert_eq!(
+            split_published(&text[..end]),
+            Some((0x1f2e, 0x7f12_3456_789a))
+        );
+        assert_eq!(split_published(b"7f123456789a"), None);
         assert_eq!(parse_hex(b""), None);
         assert_eq!(parse_hex(b"xyz"), None);
         assert_eq!(parse_hex(b"0"), None);

@@ -92,26 +92,37 @@ impl Timeit {
         Ok(())
     }
 
-    /// Times `work`, passing its result through `black_box` so it cannot be optimised away.
+    /// Times `work`, passing its result through `black_box`.
     pub fn run<R>(&self, work: impl FnMut() -> R) -> Result<Timing> {
+        self.run_batches(batch_runner(work), None)
+    }
+
+    /// Times any batch runner: Rust closures, or another process such as Python.
+    pub(crate) fn run_batches(
+        &self,
+        mut runner: BatchRunner<'_>,
+        interpreter: Option<String>,
+    ) -> Result<Timing> {
         self.validate()?;
-        let mut runner = batch_runner(work);
         let started = Instant::now();
         let clock = Clock::get();
-        let plan = catch_panics(|| plan_runs(&mut runner, self, 1, clock))?;
+        let plan = catch_panics(|| plan_runs(&mut runner, self, 1, clock))??;
         let mut per_run = Vec::with_capacity(plan.runs);
-        catch_panics(|| {
+        catch_panics(|| -> Result<()> {
             for _ in 0..plan.runs {
-                per_run.push(per_loop(runner(plan.loops), plan.loops, clock));
+                per_run.push(per_loop(runner(plan.loops)?, plan.loops, clock));
             }
-        })?;
-        Timing::new(
+            Ok(())
+        })??;
+        let mut timing = Timing::new(
             self.name.clone(),
             per_run,
             plan,
             clock,
             started.elapsed().as_secs_f64(),
-        )
+        )?;
+        timing.interpreter = interpreter;
+        Ok(timing)
     }
 
     /// Times `work(&input)`; the input goes through `black_box` on every call, so the compiler
@@ -133,8 +144,9 @@ pub fn timeit<R>(work: impl FnMut() -> R) -> Result<Timing> {
     Timeit::new().run(work)
 }
 
-/// Runs a batch of `loops` calls and returns its wall time in seconds.
-pub(crate) type BatchRunner<'a> = Box<dyn FnMut(u64) -> f64 + 'a>;
+/// Runs a batch of `loops` calls and returns its wall time in seconds; fails only where the
+/// code runs elsewhere (a Python process) and reports an error.
+pub(crate) type BatchRunner<'a> = Box<dyn FnMut(u64) -> Result<f64> + 'a>;
 
 /// Wraps a closure into a batch runner whose inner loop is monomorphised (no call per loop
 /// through a pointer) and whose results go through `black_box`.
@@ -144,7 +156,7 @@ pub(crate) fn batch_runner<'a, R>(mut work: impl FnMut() -> R + 'a) -> BatchRunn
         for _ in 0..loops {
             black_box(work());
         }
-        start.elapsed().as_secs_f64()
+        Ok(start.elapsed().as_secs_f64())
     })
 }
 
@@ -168,14 +180,14 @@ pub(crate) fn plan_runs(
     settings: &Timeit,
     sharers: usize,
     clock: Clock,
-) -> Plan {
+) -> Result<Plan> {
     let share = settings.budget.as_secs_f64() / sharers as f64;
     // One run's worth of the share is kept for this calibration.
     let run_target = settings
         .target
         .as_secs_f64()
         .min(share / (settings.runs + 1) as f64);
-    let first_call = runner(1);
+    let first_call = runner(1)?;
     let mut notes = Vec::new();
     if first_call >= run_target {
         let fit = ((share - first_call) / first_call).floor();
@@ -188,15 +200,15 @@ pub(crate) fn plan_runs(
                 format_duration(settings.budget.as_secs_f64())
             ));
         }
-        return Plan {
+        return Ok(Plan {
             loops: 1,
             runs,
             notes,
-        };
+        });
     }
     let mut loops: u64 = 10;
     loop {
-        let seconds = runner(loops);
+        let seconds = runner(loops)?;
         if seconds >= run_target {
             break;
         }
@@ -208,11 +220,11 @@ pub(crate) fn plan_runs(
         }
         loops = loops.saturating_mul(10);
     }
-    Plan {
+    Ok(Plan {
         loops,
         runs: settings.runs,
         notes,
-    }
+    })
 }
 
 /// The result of [`timeit`]: per-run times, their summary, and how they were taken.
@@ -228,8 +240,10 @@ pub struct Timing {
     pub summary: Summary,
     /// The timer's resolution and overhead (subtracted from each run).
     pub clock: Clock,
-    /// The build profile of the measured code.
+    /// The build profile of the measured code (when it is Rust).
     pub profile: BuildProfile,
+    /// The interpreter that ran the code, e.g. `CPython 3.11.7`, or `None` for Rust.
+    pub interpreter: Option<String>,
     /// Warnings and notes about this measurement (cache effects, shortened runs).
     pub notes: Vec<String>,
     /// Wall time of the whole measurement, calibration included, in seconds.
@@ -260,6 +274,7 @@ impl Timing {
             summary,
             clock,
             profile: BuildProfile::current(),
+            interpreter: None,
             notes,
             total_seconds,
         })
@@ -312,7 +327,10 @@ impl Timing {
     /// The notes plus the profile and the clock, as shown under every result.
     pub(crate) fn footnotes(&self) -> Vec<String> {
         let mut notes = self.notes.clone();
-        notes.push(footnote(&self.profile, self.clock));
+        notes.push(match &self.interpreter {
+            Some(interpreter) => format!("Run by {interpreter}, timed inside the interpreter."),
+            None => footnote(&self.profile, self.clock),
+        });
         notes
     }
 }

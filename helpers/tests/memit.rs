@@ -64,4 +64,37 @@ fn memit_counts_exactly() {
         Some(Err(HprError::InvalidArgument { name: "work", .. }))
     ));
     assert!(memit(|| 1).is_ok());
+
+    child_processes_do_not_adopt_the_parents_counters();
+}
+
+/// A child process inherits the environment variable that publishes the counters' address; it
+/// must make its own counters instead of adopting an address from its parent (which crashed it).
+fn child_processes_do_not_adopt_the_parents_counters() {
+    memit(|| 1).unwrap(); // publishes this process's counters
+    let published = std::env::var(hpr::COUNTERS_ENV).expect("published after the first allocation");
+    assert!(
+        published.starts_with(&format!("{:x}:", std::process::id())),
+        "{published}"
+    );
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_counts_its_own_allocations",
+            "--include-ignored",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+#[ignore = "run as a child process by child_processes_do_not_adopt_the_parents_counters"]
+fn child_counts_its_own_allocations() {
+    let usage = memit(|| black_box(vec![1u8; 100])).unwrap();
+    assert_eq!(usage.allocations, Some(1));
 }
