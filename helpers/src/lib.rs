@@ -6,10 +6,12 @@ mod counters;
 mod error;
 mod guard;
 mod html;
+mod limits;
 mod machine;
 mod memory;
 pub mod plot;
 mod profile;
+mod profiler;
 mod python;
 mod scaling;
 mod stats;
@@ -20,9 +22,14 @@ pub use compare::{candidate, compare, compare_with, Candidate, Comparison, Compa
 pub use counters::{counters, software_counters_available, Counter, Counters};
 pub use error::{HprError, Result};
 pub use html::{format_bytes, format_duration};
+pub use limits::{
+    limits, peak_flops_one_thread, pointer_chase_latency, stream_bandwidth, Bandwidth, Kernel,
+    LevelLatency, Limits,
+};
 pub use machine::{machine, Cache, Machine};
 pub use memory::{memit, memit_named, CountingAllocator, MemoryUsage, COUNTERS_ENV};
 pub use profile::BuildProfile;
+pub use profiler::{profile, profile_with, FunctionShare, Profile, Sections, Stack};
 pub use python::{
     python_candidate, python_interpreter, python_run, python_timeit, python_timeit_with, PYTHON_ENV,
 };
@@ -36,9 +43,10 @@ pub mod prelude {
         self, bar_chart, heatmap, histogram, line_chart, Bar, Mark, Scale, Series,
     };
     pub use crate::{
-        candidate, compare, compare_with, counters, format_bytes, format_duration, machine, memit,
-        memit_named, python_candidate, python_run, python_timeit, python_timeit_with, scaling,
-        scaling_with, timeit, BuildProfile, HprError, Timeit,
+        candidate, compare, compare_with, counters, format_bytes, format_duration, limits, machine,
+        memit, memit_named, profile, profile_with, python_candidate, python_run, python_timeit,
+        python_timeit_with, scaling, scaling_with, timeit, BuildProfile, HprError, Kernel,
+        Sections, Timeit,
     };
     pub use std::hint::black_box;
     pub use std::time::Duration;
