@@ -96,6 +96,9 @@ impl fmt::Display for Counters {
             .events
             .iter()
             .map(|c| match &c.value {
+                Ok(n) if c.event == "task-clock" => {
+                    format!("{}: {}", c.event, format_duration(*n as f64 * 1e-9))
+                }
                 Ok(n) => format!("{}: {n}", c.event),
                 Err(_) => format!("{}: unavailable", c.event),
             })

@@ -35,6 +35,10 @@ pub use python::{
 };
 pub use scaling::{scaling, scaling_with, Scaling};
 pub use stats::Summary;
+
+/// Data parallelism for the notebooks (re-exported so that every notebook's only dependency is
+/// `hpr`, which keeps evcxr's compile cache shared).
+pub use rayon;
 pub use timing::{timeit, Timeit, Timing};
 
 /// Everything a notebook needs: `use hpr::prelude::*;`.
@@ -48,6 +52,7 @@ pub mod prelude {
         python_timeit_with, scaling, scaling_with, timeit, BuildProfile, HprError, Kernel,
         Sections, Timeit,
     };
+    pub use rayon::prelude::*;
     pub use std::hint::black_box;
     pub use std::time::Duration;
 }

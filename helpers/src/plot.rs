@@ -95,7 +95,20 @@ pub struct Bar {
     pub high: f64,
 }
 
-/// A bar chart with error bars, e.g. median times with their min–max range.
+impl Bar {
+    /// A bar without an error range.
+    pub fn new(label: impl Into<String>, value: f64) -> Bar {
+        Bar {
+            label: label.into(),
+            value,
+            low: value,
+            high: value,
+        }
+    }
+}
+
+/// A bar chart with error bars, e.g. median times with their min–max range. Bars whose range
+/// is empty (see [`Bar::new`]) are drawn without one.
 ///
 /// ```
 /// use hpr::plot::{bar_chart, Bar};
@@ -174,16 +187,21 @@ fn draw_bars(chart: &mut ChartContext<'_, SVGBackend<'_>, BarCoords>, bars: &[Ba
         }))
         .map_err(drawing_error)?;
     chart
-        .draw_series(bars.iter().enumerate().map(|(i, bar)| {
-            ErrorBar::new_vertical(
-                SegmentValue::CenterOf(i),
-                bar.low,
-                bar.value,
-                bar.high,
-                BLACK.stroke_width(2),
-                12,
-            )
-        }))
+        .draw_series(
+            bars.iter()
+                .enumerate()
+                .filter(|(_, bar)| bar.low < bar.high)
+                .map(|(i, bar)| {
+                    ErrorBar::new_vertical(
+                        SegmentValue::CenterOf(i),
+                        bar.low,
+                        bar.value,
+                        bar.high,
+                        BLACK.stroke_width(2),
+                        12,
+                    )
+                }),
+        )
         .map_err(drawing_error)?;
     Ok(())
 }

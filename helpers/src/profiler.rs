@@ -52,7 +52,9 @@ pub fn profile_with<R>(frequency: i32, work: impl FnOnce() -> R) -> Result<Profi
     }
     let guard = pprof::ProfilerGuardBuilder::default()
         .frequency(frequency)
-        .blocklist(&["libc", "libgcc", "pthread", "vdso"])
+        // Unwinding inside these can deadlock. pprof matches substrings of library paths, and
+        // evcxr names its cell libraries `libcode_N.so`: "libc" alone would block every cell.
+        .blocklist(&["/libc.so", "/libgcc_s.so", "/libpthread.so", "linux-vdso"])
         .build()
         .map_err(|e| HprError::Unsupported {
             what: "sampling profiles",
@@ -202,11 +204,15 @@ impl Profile {
             self.frequency,
             format_duration(self.seconds)
         )];
+        let effective = self.samples as f64 / self.seconds.max(f64::MIN_POSITIVE);
+        if effective < 0.5 * f64::from(self.frequency) {
+            notes.push(format!(
+                "Effective rate {effective:.0} samples per second: the kernel's timer tick limits \
+                 how often it can interrupt (often 250 times per second of CPU time)."
+            ));
+        }
         if self.samples < 50 {
-            notes.push(
-                "Few samples: profile longer work, or raise the frequency, for a steadier picture."
-                    .into(),
-            );
+            notes.push("Few samples: profile longer work for a steadier picture.".into());
         }
         format!(
             "<div>{}{}{}</div>",
