@@ -10,6 +10,8 @@ classifies every cell's outputs instead:
   stderr         anything else on stderr (e.g. an error returned with `?`)
   timeout        the cell ran past its time limit
   kernel_death   the kernel or evcxr's child process died
+  display_fallback  an hpr result shown as a Debug dump: evcxr could not call its
+                 `evcxr_display`, so the reader gets a struct dump instead of a table or plot
 
 Cells tagged `raises-exception` (Jupyter's convention) may fail without failing the notebook.
 
@@ -35,6 +37,11 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DIAGNOSTIC = re.compile(r"\[E\d{4}\]|^\s*error(\[E\d{4}\])?:|─\[ command_", re.MULTILINE)
+# hpr's result types; a cell whose plain-text value starts like `Timing { ...` or `Ok(Timing {`
+# is one evcxr failed to render.
+HPR_DEBUG_DUMP = re.compile(
+    r"^(Ok\(|Err\()?(HprError|Panicked|Timing|Comparison|Scaling|MemoryUsage|Counters|Machine|Limits"
+    r"|Profile|Sections|Figure|Python|InvalidArgument|NotFinite|Empty|Unsupported)\s*[{(]")
 KERNEL_DIED = re.compile(r"Subprocess terminated|Child process terminated|kernel died", re.IGNORECASE)
 
 
@@ -64,6 +71,12 @@ def classify(cell):
         return reason, text.strip()
     if stderr.strip():
         return "stderr", stderr.strip()[:500]
+    for output in outputs:
+        data = output.get("data", {})
+        plain = data.get("text/plain", "")
+        plain = "".join(plain) if isinstance(plain, list) else plain
+        if "text/html" not in data and HPR_DEBUG_DUMP.match(plain.strip()):
+            return "display_fallback", plain.strip()[:300]
     return None
 
 

@@ -28,7 +28,7 @@ pub use limits::{
 };
 pub use machine::{machine, Cache, Machine};
 pub use memory::{memit, memit_named, CountingAllocator, MemoryUsage, COUNTERS_ENV};
-pub use profile::BuildProfile;
+pub use profile::{ensure_release_profile, BuildProfile};
 pub use profiler::{profile, profile_with, FunctionShare, Profile, Sections, Stack};
 pub use python::{
     python_candidate, python_interpreter, python_run, python_timeit, python_timeit_with, PYTHON_ENV,

@@ -55,6 +55,28 @@ impl fmt::Display for BuildProfile {
     }
 }
 
+/// Fails unless cells are compiled release-grade (opt-level 3, no overflow checks, no debug
+/// assertions), saying which setting is off. Every notebook's setup cell calls it, so that no
+/// chapter silently measures debug code.
+///
+/// It also makes evcxr accept `?` from the first cell on: evcxr enables `?` only after a compile
+/// error asks for it, and if the first `?` of a session sits in a cell's last expression, it
+/// falls back to showing that value with `Debug` instead of rendering it.
+pub fn ensure_release_profile() -> crate::Result<BuildProfile> {
+    let profile = BuildProfile::current();
+    if profile.is_release_grade() {
+        Ok(profile)
+    } else {
+        Err(crate::HprError::invalid(
+            "build profile",
+            format!(
+                "cells are compiled with {profile}; timings would measure debug code. Keep the \
+                 setup cell's `:opt 3` and `:build_env CARGO_PROFILE_DEV_...=false` lines"
+            ),
+        ))
+    }
+}
+
 /// There is no stable `cfg` for overflow checks, so overflow once and see whether it panics.
 fn overflow_checks_enabled() -> bool {
     let max = std::hint::black_box(u8::MAX);
@@ -73,5 +95,13 @@ mod tests {
         assert_eq!(profile.overflow_checks, cfg!(debug_assertions));
         assert!(!profile.opt_level.is_empty());
         assert!(profile.to_string().starts_with("opt-level "));
+        // Unit tests build unoptimised, so the guard must refuse, naming the profile.
+        if !profile.is_release_grade() {
+            let error = ensure_release_profile().unwrap_err().to_string();
+            assert!(
+                error.contains("debug code") && error.contains("opt-level"),
+                "{error}"
+            );
+        }
     }
 }

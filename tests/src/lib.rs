@@ -14,7 +14,10 @@ pub const SETUP_LINES: &str = ":cache 4096
 :opt 3
 :build_env CARGO_PROFILE_DEV_OVERFLOW_CHECKS=false
 :build_env CARGO_PROFILE_DEV_DEBUG_ASSERTIONS=false
-:dep hpr = { path = \"../helpers\" }";
+:dep hpr = { path = \"../helpers\" }
+use hpr::prelude::*;
+// Fails unless cells are compiled release-grade, so no chapter measures debug code.
+hpr::ensure_release_profile()?;";
 
 /// The workspace root (the parent of this crate).
 pub fn root() -> PathBuf {
@@ -244,8 +247,10 @@ mod tests {
 
     #[test]
     fn a_clean_notebook_passes() {
-        let setup = format!("{SETUP_LINES}\nuse hpr::prelude::*;");
-        assert_eq!(static_problems(&notebook(&setup)), Vec::<String>::new());
+        assert_eq!(
+            static_problems(&notebook(SETUP_LINES)),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

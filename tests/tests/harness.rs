@@ -12,6 +12,10 @@ fn broken_fixtures_fail_with_the_right_reason() {
             "compile_error",
             Some(("compile_error", 1, "undefined_thing")),
         ),
+        (
+            "display_fallback",
+            Some(("display_fallback", 0, "Timing { median: 1.0 }")),
+        ),
         ("infinite_loop", Some(("timeout", 0, "longer than 30 s"))),
         ("kernel_death", Some(("kernel_death", 0, "SIGABRT"))),
         ("panic", Some(("panic", 0, "index out of bounds"))),
