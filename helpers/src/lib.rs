@@ -47,10 +47,10 @@ pub mod prelude {
         self, bar_chart, heatmap, histogram, line_chart, Bar, Mark, Scale, Series,
     };
     pub use crate::{
-        candidate, compare, compare_with, counters, format_bytes, format_duration, limits, machine,
-        memit, memit_named, profile, profile_with, python_candidate, python_run, python_timeit,
-        python_timeit_with, scaling, scaling_with, timeit, BuildProfile, HprError, Kernel,
-        Sections, Timeit,
+        candidate, compare, compare_with, counters, ensure_release_profile, format_bytes,
+        format_duration, limits, machine, memit, memit_named, pointer_chase_latency, profile,
+        profile_with, python_candidate, python_run, python_timeit, python_timeit_with, scaling,
+        scaling_with, stream_bandwidth, timeit, BuildProfile, HprError, Kernel, Sections, Timeit,
     };
     pub use rayon::prelude::*;
     pub use std::hint::black_box;
