@@ -27,7 +27,7 @@ pub use limits::{
     LevelLatency, Limits,
 };
 pub use machine::{machine, Cache, Machine};
-pub use memory::{memit, memit_named, CountingAllocator, MemoryUsage, COUNTERS_ENV};
+pub use memory::{memit, memit_named, CountingAllocator, MemoryTable, MemoryUsage, COUNTERS_ENV};
 pub use profile::{ensure_release_profile, BuildProfile};
 pub use profiler::{profile, profile_with, FunctionShare, Profile, Sections, Stack};
 pub use python::{
@@ -35,6 +35,9 @@ pub use python::{
 };
 pub use scaling::{scaling, scaling_with, Scaling};
 pub use stats::Summary;
+
+/// Hash functions compared in the hashing chapter: FxHash (rustc's), aHash and foldhash.
+pub use {ahash, foldhash, rustc_hash};
 
 /// Data parallelism for the notebooks (re-exported so that every notebook's only dependency is
 /// `hpr`, which keeps evcxr's compile cache shared).
@@ -50,7 +53,8 @@ pub mod prelude {
         candidate, compare, compare_with, counters, ensure_release_profile, format_bytes,
         format_duration, limits, machine, memit, memit_named, pointer_chase_latency, profile,
         profile_with, python_candidate, python_run, python_timeit, python_timeit_with, scaling,
-        scaling_with, stream_bandwidth, timeit, BuildProfile, HprError, Kernel, Sections, Timeit,
+        scaling_with, stream_bandwidth, timeit, BuildProfile, HprError, Kernel, MemoryTable,
+        Sections, Timeit,
     };
     pub use rayon::prelude::*;
     pub use std::hint::black_box;

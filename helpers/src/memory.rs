@@ -8,7 +8,7 @@
 
 use crate::error::{HprError, Result};
 use crate::guard::catch_panics;
-use crate::html::{display_in_jupyter, escape, format_bytes, format_duration, notes_html, Table};
+use crate::html::{display_in_jupyter, format_bytes, format_duration, notes_html, Table};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, Ordering};
@@ -29,6 +29,7 @@ struct SharedCounters {
     deallocations: AtomicU64,
     reallocations: AtomicU64,
     bytes_allocated: AtomicU64,
+    bytes_copied: AtomicU64,
     live_bytes: AtomicI64,
     peak_live_bytes: AtomicI64,
 }
@@ -106,6 +107,7 @@ fn attach() -> *mut SharedCounters {
         deallocations: AtomicU64::new(0),
         reallocations: AtomicU64::new(0),
         bytes_allocated: AtomicU64::new(0),
+        bytes_copied: AtomicU64::new(0),
         live_bytes: AtomicI64::new(0),
         peak_live_bytes: AtomicI64::new(0),
     };
@@ -164,6 +166,15 @@ impl CountingAllocator {
         let live = counters.live_bytes.fetch_add(change, Ordering::Relaxed) + change;
         counters.peak_live_bytes.fetch_max(live, Ordering::Relaxed);
     }
+
+    #[inline]
+    fn record_copy(bytes: u64) {
+        if let Some(counters) = shared() {
+            if counters.active.load(Ordering::Relaxed) {
+                counters.bytes_copied.fetch_add(bytes, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 // SAFETY: every method forwards to `System` unchanged; counting has no effect on the memory.
@@ -205,8 +216,12 @@ unsafe impl GlobalAlloc for CountingAllocator {
         let moved = unsafe { System.realloc(pointer, layout, new_size) };
         if !moved.is_null() {
             let grown = new_size as i64 - layout.size() as i64;
-            // A reallocation requests its whole new size (and may copy the old contents).
+            // A reallocation requests its whole new size; when the block moved, the allocator
+            // copied the old contents (up to the smaller size) to the new place.
             Self::record(grown, |c| &c.reallocations, new_size as u64);
+            if moved != pointer {
+                Self::record_copy(layout.size().min(new_size) as u64);
+            }
         }
         moved
     }
@@ -243,6 +258,9 @@ pub struct MemoryUsage {
     /// Bytes requested by allocations and reallocations (each counts its full new size), so
     /// growing a `Vec` by doubling to n bytes shows about 2n.
     pub bytes_allocated: Option<u64>,
+    /// Bytes copied by reallocations that had to move their block (growing a `Vec` that could
+    /// not grow in place copies its old contents).
+    pub bytes_copied: Option<u64>,
     /// Wall time of the call, in seconds.
     pub seconds: f64,
 }
@@ -280,6 +298,7 @@ pub fn memit_named<R>(name: &str, work: impl FnOnce() -> R) -> Result<MemoryUsag
             &counters.deallocations,
             &counters.reallocations,
             &counters.bytes_allocated,
+            &counters.bytes_copied,
         ] {
             counter.store(0, Ordering::SeqCst);
         }
@@ -309,6 +328,7 @@ pub fn memit_named<R>(name: &str, work: impl FnOnce() -> R) -> Result<MemoryUsag
             load(&c.reallocations),
             load(&c.deallocations),
             load(&c.bytes_allocated),
+            load(&c.bytes_copied),
         )
     });
     if let Some(counters) = counters {
@@ -330,6 +350,7 @@ pub fn memit_named<R>(name: &str, work: impl FnOnce() -> R) -> Result<MemoryUsag
         reallocations: snapshot.map(|s| s.2),
         deallocations: snapshot.map(|s| s.3),
         bytes_allocated: snapshot.map(|s| s.4),
+        bytes_copied: snapshot.map(|s| s.5),
         seconds,
     })
 }
@@ -396,6 +417,10 @@ impl MemoryUsage {
                 "bytes allocated",
                 bytes_or_unsupported(self.bytes_allocated.map(|b| b as i64)),
             ),
+            (
+                "bytes copied by moving reallocations",
+                bytes_or_unsupported(self.bytes_copied.map(|b| b as i64)),
+            ),
             ("time", format_duration(self.seconds)),
         ]
     }
@@ -416,11 +441,7 @@ impl MemoryUsage {
              heap from glibc mallinfo2.",
             bytes_or_unsupported(self.rss_before)
         );
-        format!(
-            "<div>{}{}</div>",
-            table.to_html(),
-            notes_html(&[escape(&note)])
-        )
+        format!("<div>{}{}</div>", table.to_html(), notes_html(&[note]))
     }
 
     /// `measure,value` CSV with raw numbers (empty where unsupported).
@@ -429,7 +450,8 @@ impl MemoryUsage {
         let count = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
         format!(
             "measure,value\npeak_rss_increase,{}\npeak_heap_increase,{}\nretained_heap,{}\n\
-             allocations,{}\nreallocations,{}\ndeallocations,{}\nbytes_allocated,{}\nseconds,{}\n",
+             allocations,{}\nreallocations,{}\ndeallocations,{}\nbytes_allocated,{}\nbytes_copied,{}\n\
+             seconds,{}\n",
             field(self.peak_rss_increase),
             field(self.peak_heap_increase),
             field(self.retained_heap),
@@ -437,10 +459,52 @@ impl MemoryUsage {
             count(self.reallocations),
             count(self.deallocations),
             count(self.bytes_allocated),
+            count(self.bytes_copied),
             self.seconds
         )
     }
 }
+
+/// Several [`MemoryUsage`] results side by side, one column each: a cell shows only its last
+/// value, so comparisons of allocation strategies go in one table.
+///
+/// ```
+/// let small = hpr::memit_named("small", || vec![0u8; 10]).unwrap();
+/// let large = hpr::memit_named("large", || vec![0u8; 1000]).unwrap();
+/// let table = hpr::MemoryTable::new(vec![small, large]);
+/// assert!(table.to_html().contains("large"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemoryTable {
+    /// The results, in column order.
+    pub results: Vec<MemoryUsage>,
+}
+
+impl MemoryTable {
+    /// A table of `results`.
+    pub fn new(results: Vec<MemoryUsage>) -> MemoryTable {
+        MemoryTable { results }
+    }
+
+    /// The table, one row per measure and one column per result.
+    pub fn to_html(&self) -> String {
+        let mut header = vec!["measure"];
+        header.extend(self.results.iter().map(|r| r.name.as_str()));
+        let mut table = Table::new("memory", &header);
+        let columns: Vec<Vec<(&'static str, String)>> =
+            self.results.iter().map(MemoryUsage::rows).collect();
+        if let Some(first) = columns.first() {
+            for (index, (label, _)) in first.iter().enumerate() {
+                let mut row = vec![(*label).to_owned()];
+                row.extend(columns.iter().map(|column| column[index].1.clone()));
+                table.row(row);
+            }
+        }
+        table.to_html()
+    }
+}
+
+display_in_jupyter!(MemoryTable);
 
 impl fmt::Display for MemoryUsage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -498,6 +562,7 @@ mod tests {
             reallocations: Some(0),
             deallocations: Some(0),
             bytes_allocated: Some(10),
+            bytes_copied: Some(0),
             seconds: 0.001,
         };
         assert!(usage.to_html().contains("unsupported here"));
