@@ -286,8 +286,8 @@ impl Comparison {
                     format_duration(s.std_dev)
                 ),
                 format_duration(s.min),
-                format!("{:.3}", row.ratio),
-                format!("{:.3} – {:.3}", row.ratio_low, row.ratio_high),
+                format_ratio(row.ratio),
+                format!("{} – {}", format_ratio(row.ratio_low), format_ratio(row.ratio_high)),
                 row.verdict(index == self.baseline),
             ]);
         }
@@ -319,6 +319,16 @@ impl Comparison {
             }
         }
         csv
+    }
+}
+
+/// Three decimals, or three significant digits in scientific notation for tiny ratios (a
+/// binary search against a linear scan is 0.00004, not 0.000).
+fn format_ratio(ratio: f64) -> String {
+    if ratio != 0.0 && ratio.abs() < 0.01 {
+        format!("{ratio:.2e}")
+    } else {
+        format!("{ratio:.3}")
     }
 }
 
@@ -410,6 +420,13 @@ mod tests {
             1 + html.matches("<div><div>").count()
         );
         assert!(result.to_csv().lines().count() > 2);
+    }
+
+    #[test]
+    fn tiny_ratios_keep_their_digits() {
+        assert_eq!(format_ratio(0.5), "0.500");
+        assert_eq!(format_ratio(4.2e-5), "4.20e-5");
+        assert_eq!(format_ratio(0.0), "0.000");
     }
 
     #[test]
