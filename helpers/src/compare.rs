@@ -3,7 +3,7 @@
 use crate::clock::Clock;
 use crate::error::{HprError, Result};
 use crate::guard::catch_panics;
-use crate::html::{csv_field, display_in_jupyter, format_duration, notes_html, Table};
+use crate::html::{csv_field, display_in_jupyter, format_duration, result_block, Table};
 use crate::plot::{bar_chart, Bar};
 use crate::profile::BuildProfile;
 use crate::stats::{median, Summary};
@@ -287,22 +287,17 @@ impl Comparison {
                 ),
                 format_duration(s.min),
                 format_ratio(row.ratio),
-                format!("{} – {}", format_ratio(row.ratio_low), format_ratio(row.ratio_high)),
+                format!(
+                    "{} – {}",
+                    format_ratio(row.ratio_low),
+                    format_ratio(row.ratio_high)
+                ),
                 row.verdict(index == self.baseline),
             ]);
         }
-        let chart = self
-            .chart()
-            .map(|f| f.to_html())
-            .unwrap_or_else(|e| e.to_string());
         let mut notes = self.notes.clone();
         notes.push(footnote(&self.profile, self.clock));
-        format!(
-            "<div>{}{}{}</div>",
-            table.to_html(),
-            chart,
-            notes_html(&notes)
-        )
+        result_block(&table, self.chart(), &notes)
     }
 
     /// One CSV row per candidate and round.

@@ -156,6 +156,17 @@ pub(crate) fn notes_html(notes: &[String]) -> String {
         .collect()
 }
 
+/// A result as one HTML block: its table, its chart (or why the chart failed), then notes.
+/// evcxr keeps one block per MIME type per cell, so they must travel together.
+pub(crate) fn result_block(
+    table: &Table,
+    chart: crate::Result<crate::plot::Figure>,
+    notes: &[String],
+) -> String {
+    let chart = chart.map_or_else(|e| escape(&e.to_string()), |figure| figure.to_html());
+    format!("<div>{}{chart}{}</div>", table.to_html(), notes_html(notes))
+}
+
 /// Quotes a CSV field when it needs it.
 pub(crate) fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n']) {

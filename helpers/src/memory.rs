@@ -168,6 +168,15 @@ impl CountingAllocator {
     }
 
     #[inline]
+    fn counted_allocation(pointer: *mut u8, layout: Layout) -> *mut u8 {
+        if !pointer.is_null() {
+            let size = layout.size();
+            Self::record(size as i64, |c| &c.allocations, size as u64);
+        }
+        pointer
+    }
+
+    #[inline]
     fn record_copy(bytes: u64) {
         if let Some(counters) = shared() {
             if counters.active.load(Ordering::Relaxed) {
@@ -181,28 +190,12 @@ impl CountingAllocator {
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's guarantees.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            Self::record(
-                layout.size() as i64,
-                |c| &c.allocations,
-                layout.size() as u64,
-            );
-        }
-        pointer
+        Self::counted_allocation(unsafe { System.alloc(layout) }, layout)
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's guarantees.
-        let pointer = unsafe { System.alloc_zeroed(layout) };
-        if !pointer.is_null() {
-            Self::record(
-                layout.size() as i64,
-                |c| &c.allocations,
-                layout.size() as u64,
-            );
-        }
-        pointer
+        Self::counted_allocation(unsafe { System.alloc_zeroed(layout) }, layout)
     }
 
     unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {

@@ -82,6 +82,28 @@ fn tick_label(value: f64) -> String {
     }
 }
 
+/// A white SVG canvas of the standard size, drawing into `svg`.
+fn canvas(svg: &mut String) -> Result<DrawingArea<SVGBackend<'_>, plotters::coord::Shift>> {
+    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(drawing_error)?;
+    Ok(root)
+}
+
+/// The frame every chart shares: title, margins and label areas.
+fn frame<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    y_label_area: u32,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(y_label_area);
+    builder
+}
+
 /// One bar of a [`bar_chart`], with an error bar from `low` to `high`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
@@ -138,13 +160,8 @@ pub fn bar_chart(title: &str, y_label: &str, bars: &[Bar]) -> Result<Figure> {
         .fold(0.0_f64, f64::min);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
+        let root = canvas(&mut svg)?;
+        let mut chart = frame(&root, title, 70)
             // plotters' integer ranges include their end: 0..n-1 gives exactly n segments.
             .build_cartesian_2d((0..bars.len() - 1).into_segmented(), bottom..top)
             .map_err(drawing_error)?;
@@ -361,13 +378,8 @@ where
     X::CoordDescType: ValueFormatter<f64>,
     Y::CoordDescType: ValueFormatter<f64>,
 {
-    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(drawing_error)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
+    let root = canvas(svg)?;
+    let mut chart = frame(&root, title, 70)
         .build_cartesian_2d(x, y)
         .map_err(drawing_error)?;
     chart
@@ -446,13 +458,8 @@ pub fn histogram(title: &str, x_label: &str, values: &[f64], bins: usize) -> Res
     let top = f64::from(*counts.iter().max().unwrap_or(&1)) * 1.1;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
+        let root = canvas(&mut svg)?;
+        let mut chart = frame(&root, title, 50)
             .build_cartesian_2d(low..high, 0.0..top)
             .map_err(drawing_error)?;
         chart

@@ -1,7 +1,7 @@
 //! `scaling`: time versus input size on log-log axes, with the fitted exponent (empirical big-O).
 
 use crate::error::{HprError, Result};
-use crate::html::{display_in_jupyter, format_duration, notes_html, Table};
+use crate::html::{display_in_jupyter, format_duration, result_block, Table};
 use crate::plot::{line_chart, Mark, Scale, Series};
 use crate::timing::{footnote, Timeit, Timing};
 use std::fmt;
@@ -217,22 +217,13 @@ impl Scaling {
                 format_duration(self.predict(n)),
             ]);
         }
-        let chart = self
-            .chart()
-            .map(|f| f.to_html())
-            .unwrap_or_else(|e| e.to_string());
         let notes: Vec<String> = self
             .timings
             .iter()
             .flat_map(|t| t.notes.iter().map(move |n| format!("{}: {n}", t.name)))
             .chain(self.timings.first().map(|t| footnote(&t.profile, t.clock)))
             .collect();
-        format!(
-            "<div>{}{}{}</div>",
-            table.to_html(),
-            chart,
-            notes_html(&notes)
-        )
+        result_block(&table, self.chart(), &notes)
     }
 
     /// `n,median_seconds,min_seconds,max_seconds` CSV.
