@@ -36,6 +36,9 @@ pub use python::{
 pub use scaling::{scaling, scaling_with, Scaling};
 pub use stats::Summary;
 
+/// N-dimensional arrays for the matrix chapter (with rayon for parallel `Zip`).
+pub use ndarray;
+
 /// Hash functions compared in the hashing chapter: FxHash (rustc's), aHash and foldhash.
 pub use {ahash, foldhash, rustc_hash};
 
