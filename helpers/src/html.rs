@@ -143,6 +143,19 @@ impl Table {
     }
 }
 
+/// A two-column table of (label, value) rows, as machine descriptions and limits show them.
+pub(crate) fn label_value_table(
+    caption: &str,
+    header: [&str; 2],
+    rows: Vec<(String, String)>,
+) -> String {
+    let mut table = Table::new(caption, &header);
+    for (label, value) in rows {
+        table.row(vec![label, value]);
+    }
+    table.to_html()
+}
+
 /// Small print under a result: notes and warnings, one paragraph each.
 pub(crate) fn notes_html(notes: &[String]) -> String {
     notes

@@ -3,7 +3,7 @@
 //! read as a fraction of what the hardware allows.
 
 use crate::error::{HprError, Result};
-use crate::html::{display_in_jupyter, format_bytes, format_duration, Table};
+use crate::html::{display_in_jupyter, format_bytes, format_duration, label_value_table};
 use crate::machine::machine;
 use std::fmt;
 use std::hint::black_box;
@@ -504,11 +504,11 @@ impl Limits {
 
     /// An HTML table of the limits.
     pub fn to_html(&self) -> String {
-        let mut table = Table::new("measured limits of this machine", &["limit", "value"]);
-        for (label, value) in self.rows() {
-            table.row(vec![label, value]);
-        }
-        table.to_html()
+        label_value_table(
+            "measured limits of this machine",
+            ["limit", "value"],
+            self.rows(),
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! `machine()`: what this computer is, so that every notebook's numbers come with their context.
 
 use crate::clock::Clock;
-use crate::html::{display_in_jupyter, format_bytes, format_duration, Table};
+use crate::html::{display_in_jupyter, format_bytes, format_duration, label_value_table};
 use crate::profile::BuildProfile;
 use std::fmt;
 
@@ -104,11 +104,7 @@ impl Machine {
 
     /// An HTML table of the machine's facts.
     pub fn to_html(&self) -> String {
-        let mut table = Table::new("this machine", &["", ""]);
-        for (label, value) in self.rows() {
-            table.row(vec![label, value]);
-        }
-        table.to_html()
+        label_value_table("this machine", ["", ""], self.rows())
     }
 }
 
