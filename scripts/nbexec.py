@@ -13,10 +13,13 @@ classifies every cell's outputs instead:
   display_fallback  an hpr result shown as a Debug dump: evcxr could not call its
                  `evcxr_display`, so the reader gets a struct dump instead of a table or plot
 
+A line starting with hpr's CLAIM_NOT_SEEN marker (printed by `hpr::claim`) is a timing claim this
+run did not show: it is listed in the progress output and the summary, and does not fail.
+
 Cells tagged `raises-exception` (Jupyter's convention) may fail without failing the notebook.
 
 Usage:
-  nbexec.py [--out DIR] [--report FILE] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
+  nbexec.py [--out DIR] [--report FILE] [--logs DIR] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
 --out writes each executed notebook and its HTML rendering, plus DIR/index.html; --report writes
 a JSON summary that the Rust test harness reads. Exit status 1 if any notebook failed.
 """
@@ -28,6 +31,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,6 +46,8 @@ DIAGNOSTIC = re.compile(r"\[E\d{4}\]|^\s*error(\[E\d{4}\])?:|─\[ command_", re
 HPR_DEBUG_DUMP = re.compile(
     r"^(Ok\(|Err\()?(HprError|Panicked|Timing|Comparison|Scaling|MemoryUsage|Counters|Machine|Limits"
     r"|Profile|Sections|Figure|Python|InvalidArgument|NotFinite|Empty|Unsupported)\s*[{(]")
+# hpr::claim's marker for a performance claim this run's numbers did not show (hpr::CLAIM_NOT_SEEN).
+CLAIM_NOT_SEEN = "✘ not seen on this run:"
 KERNEL_DIED = re.compile(r"Subprocess terminated|Child process terminated|kernel died", re.IGNORECASE)
 
 
@@ -80,6 +86,13 @@ def classify(cell):
     return None
 
 
+def claims_not_seen(cell):
+    """The lines of a cell's stdout that report a performance claim this run did not show."""
+    stdout = "".join(o.get("text", "") for o in cell.get("outputs", [])
+                     if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    return [line.strip() for line in stdout.splitlines() if line.startswith(CLAIM_NOT_SEEN)]
+
+
 def kill_process_group(client):
     """Makes sure nothing the kernel started (evcxr's child running user code) keeps a core busy."""
     try:
@@ -89,7 +102,7 @@ def kill_process_group(client):
         pass
 
 
-def execute(path, cell_timeout, setup_timeout, progress):
+def execute(path, cell_timeout, setup_timeout, progress, log_dir):
     nb = nbformat.read(path, as_version=4)
     name = Path(path).stem
     client = NotebookClient(
@@ -103,10 +116,16 @@ def execute(path, cell_timeout, setup_timeout, progress):
         shutdown_kernel="immediate",
     )
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    report = {"notebook": str(path), "name": name, "cells": [], "status": "ok", "failure": None}
+    report = {"notebook": str(path), "name": name, "cells": [], "status": "ok", "failure": None,
+              "claims_not_seen": []}
     started = time.monotonic()
+    # The kernel's own stderr is cargo's build log: keep it out of the progress output, which
+    # should stay short enough for the failure to be seen, and point at it when something fails.
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.kernel.log"
+    report["kernel_log"] = str(log_path)
     try:
-        with client.setup_kernel():
+        with open(log_path, "w") as kernel_log, client.setup_kernel(stderr=kernel_log):
             for number, index in enumerate(code_cells, 1):
                 cell = nb.cells[index]
                 # Loading dependencies compiles them: allow the first build its own, longer limit.
@@ -125,6 +144,10 @@ def execute(path, cell_timeout, setup_timeout, progress):
                 status = "ok" if failure is None else ("allowed " + failure[0] if allowed else failure[0])
                 report["cells"].append({"cell": index, "number": number, "seconds": round(seconds, 2), "status": status})
                 progress(f"  [{name}] cell {number}/{len(code_cells)} (#{index}) {status} {seconds:.1f}s")
+                # Timing claims depend on the machine and its load: listed, never a failure.
+                for line in claims_not_seen(cell):
+                    report["claims_not_seen"].append({"cell": index, "text": line})
+                    progress(f"    {line}")
                 if failure and not allowed:
                     reason, message = failure
                     report["status"] = "failed"
@@ -168,6 +191,7 @@ def main():
     parser.add_argument("notebooks", nargs="+")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--report", type=Path)
+    parser.add_argument("--logs", type=Path, help="where each kernel's stderr (its build log) goes")
     parser.add_argument("--cell-timeout", type=int, default=600)
     parser.add_argument("--setup-timeout", type=int, default=2400)
     args = parser.parse_args()
@@ -175,15 +199,17 @@ def main():
     def progress(line):
         print(line, flush=True)
 
+    log_dir = args.logs or (args.out or Path(tempfile.mkdtemp(prefix="nbexec-"))) / "kernel-logs"
     reports = []
     for path in args.notebooks:
         progress(f"==> {path}")
-        nb, report = execute(path, args.cell_timeout, args.setup_timeout, progress)
+        nb, report = execute(path, args.cell_timeout, args.setup_timeout, progress, log_dir)
         if args.out:
             write_outputs(nb, report, args.out)
         if report["failure"]:
             f = report["failure"]
             progress(f"  FAILED at cell {f['number']} (#{f['cell']}): {f['reason']}\n    " + f["message"][:800].replace("\n", "\n    "))
+            progress(f"  kernel log: {report['kernel_log']}")
         reports.append(report)
     if args.out:
         write_index(reports, args.out)
@@ -193,7 +219,9 @@ def main():
     width = max(len(r["name"]) for r in reports)
     print(f"\n{'notebook':<{width}}  cells  seconds  status")
     for r in reports:
-        print(f"{r['name']:<{width}}  {len(r['cells']):>5}  {r['seconds']:>7}  {r['status']}")
+        missed = len(r["claims_not_seen"])
+        note = f" ({missed} timing claim{'s' if missed > 1 else ''} not seen)" if missed else ""
+        print(f"{r['name']:<{width}}  {len(r['cells']):>5}  {r['seconds']:>7}  {r['status']}{note}")
     if args.out:
         print(f"\nexecuted notebooks and HTML: {args.out / 'index.html'}")
     return 1 if any(r["status"] != "ok" for r in reports) else 0

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod claims;
 mod clock;
 mod compare;
 mod counters;
@@ -17,6 +18,7 @@ mod scaling;
 mod stats;
 mod timing;
 
+pub use claims::{claim, CLAIM_NOT_SEEN, CLAIM_SEEN};
 pub use clock::Clock;
 pub use compare::{candidate, compare, compare_with, Candidate, Comparison, ComparisonRow};
 pub use counters::{counters, software_counters_available, Counter, Counters};
@@ -53,7 +55,7 @@ pub mod prelude {
         self, bar_chart, heatmap, histogram, line_chart, Bar, Mark, Scale, Series,
     };
     pub use crate::{
-        candidate, compare, compare_with, counters, ensure_release_profile, format_bytes,
+        candidate, claim, compare, compare_with, counters, ensure_release_profile, format_bytes,
         format_duration, limits, machine, memit, memit_named, pointer_chase_latency, profile,
         profile_with, python_candidate, python_run, python_timeit, python_timeit_with, scaling,
         scaling_with, stream_bandwidth, timeit, BuildProfile, HprError, Kernel, MemoryTable,

@@ -104,6 +104,8 @@ pub struct Outcome {
     pub seconds: f64,
     /// `None` when every cell passed.
     pub failure: Option<Failure>,
+    /// Timing claims (`hpr::claim`) that this run's numbers did not show: reported, not failed.
+    pub claims_not_seen: Vec<String>,
 }
 
 /// The first failing cell of a notebook.
@@ -120,11 +122,17 @@ pub struct Failure {
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.failure {
-            None => write!(
-                f,
-                "{}: ok ({} cells, {:.0} s)",
-                self.name, self.cells_run, self.seconds
-            ),
+            None => {
+                write!(
+                    f,
+                    "{}: ok ({} cells, {:.0} s)",
+                    self.name, self.cells_run, self.seconds
+                )?;
+                for line in &self.claims_not_seen {
+                    write!(f, "\n  {line}")?;
+                }
+                Ok(())
+            }
             Some(failure) => write!(
                 f,
                 "{}: {} in cell {}:\n{}",
@@ -174,6 +182,8 @@ pub fn execute(notebooks: &[PathBuf], cell_timeout_seconds: u32) -> Result<Vec<O
         .arg(root.join("scripts/nbexec.py"))
         .arg("--report")
         .arg(&report)
+        .arg("--logs")
+        .arg(report_dir.join("kernel-logs"))
         .arg("--cell-timeout")
         .arg(cell_timeout_seconds.to_string())
         .args(notebooks)
@@ -216,6 +226,15 @@ pub fn parse_report(text: &str) -> Result<Vec<Outcome>, String> {
                     .unwrap_or("")
                     .to_owned(),
             }),
+            claims_not_seen: r["claims_not_seen"]
+                .as_array()
+                .map(|claims| {
+                    claims
+                        .iter()
+                        .filter_map(|c| c["text"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
         .collect())
 }
@@ -268,6 +287,15 @@ mod tests {
     }
 
     #[test]
+    fn the_runner_looks_for_hprs_claim_marker() {
+        let runner = std::fs::read_to_string(root().join("scripts/nbexec.py")).unwrap();
+        assert!(
+            runner.contains(&format!("CLAIM_NOT_SEEN = \"{}\"", hpr::CLAIM_NOT_SEEN)),
+            "scripts/nbexec.py and hpr::CLAIM_NOT_SEEN disagree"
+        );
+    }
+
+    #[test]
     fn reads_sources_stored_as_lines() {
         let cell = json!({"source": ["a\n", "b"]});
         assert_eq!(source(&cell), "a\nb");
@@ -277,11 +305,18 @@ mod tests {
     fn parses_a_runner_report() {
         let text = r#"[{"name": "x", "cells": [{}, {}], "seconds": 3.5,
             "failure": {"cell": 4, "reason": "panic", "message": "boom"}},
-            {"name": "y", "cells": [], "seconds": 1, "failure": null}]"#;
+            {"name": "y", "cells": [], "seconds": 1, "failure": null,
+             "claims_not_seen": [{"cell": 2, "text": "✘ not seen on this run: 2 cores win"}]}]"#;
         let outcomes = parse_report(text).unwrap();
         assert_eq!(outcomes[0].failure.as_ref().unwrap().reason, "panic");
         assert_eq!(outcomes[0].cells_run, 2);
+        assert!(outcomes[0].claims_not_seen.is_empty());
         assert!(outcomes[1].failure.is_none());
         assert!(outcomes[0].to_string().contains("panic in cell 4"));
+        assert_eq!(
+            outcomes[1].claims_not_seen,
+            ["✘ not seen on this run: 2 cores win"]
+        );
+        assert!(outcomes[1].to_string().contains("2 cores win"));
     }
 }

@@ -8,6 +8,7 @@ fn broken_fixtures_fail_with_the_right_reason() {
     // A short cell limit keeps the infinite loop cheap; the fixtures load no dependencies.
     let outcomes = execute(&fixtures, 30).unwrap_or_else(|e| panic!("{e}"));
     let expected = [
+        ("claim_not_seen", None),
         (
             "compile_error",
             Some(("compile_error", 1, "undefined_thing")),
@@ -35,4 +36,10 @@ fn broken_fixtures_fail_with_the_right_reason() {
             _ => panic!("unexpected outcome: {outcome}"),
         }
     }
+    let claims = &outcomes[0].claims_not_seen;
+    assert_eq!(
+        claims,
+        &["✘ not seen on this run: two threads beat one"],
+        "only the claim not seen is listed"
+    );
 }
