@@ -45,7 +45,7 @@ DIAGNOSTIC = re.compile(r"\[E\d{4}\]|^\s*error(\[E\d{4}\])?:|─\[ command_", re
 # is one evcxr failed to render.
 HPR_DEBUG_DUMP = re.compile(
     r"^(Ok\(|Err\()?(HprError|Panicked|Timing|Comparison|Scaling|MemoryUsage|Counters|Machine|Limits"
-    r"|Profile|Sections|Figure|Python|InvalidArgument|NotFinite|Empty|Unsupported)\s*[{(]")
+    r"|Profile|Sections|Figure|Panel|MemoryTable|Python|InvalidArgument|NotFinite|Empty|Unsupported)\s*[{(]")
 # hpr::claim's marker for a performance claim this run's numbers did not show (hpr::CLAIM_NOT_SEEN).
 CLAIM_NOT_SEEN = "✘ not seen on this run:"
 KERNEL_DIED = re.compile(r"Subprocess terminated|Child process terminated|kernel died", re.IGNORECASE)

@@ -10,6 +10,7 @@ mod html;
 mod limits;
 mod machine;
 mod memory;
+mod panel;
 pub mod plot;
 mod profile;
 mod profiler;
@@ -30,6 +31,7 @@ pub use limits::{
 };
 pub use machine::{machine, Cache, Machine};
 pub use memory::{memit, memit_named, CountingAllocator, MemoryTable, MemoryUsage, COUNTERS_ENV};
+pub use panel::Panel;
 pub use profile::{ensure_release_profile, BuildProfile};
 pub use profiler::{profile, profile_with, FunctionShare, Profile, Sections, Stack};
 pub use python::{
@@ -58,7 +60,7 @@ pub mod prelude {
         candidate, claim, compare, compare_with, counters, ensure_release_profile, format_bytes,
         format_duration, limits, machine, memit, memit_named, pointer_chase_latency, profile,
         profile_with, python_candidate, python_run, python_timeit, python_timeit_with, scaling,
-        scaling_with, stream_bandwidth, timeit, BuildProfile, HprError, Kernel, MemoryTable,
+        scaling_with, stream_bandwidth, timeit, BuildProfile, HprError, Kernel, MemoryTable, Panel,
         Sections, Timeit,
     };
     pub use rayon::prelude::*;
