@@ -59,10 +59,16 @@ def text_of(output):
     return ""
 
 
+def stream_text(cell, name):
+    """Everything a cell wrote to one stream ("stdout" or "stderr")."""
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.get("output_type") == "stream" and o.get("name") == name)
+
+
 def classify(cell):
     """Returns (reason, message) for a failed cell, or None."""
     outputs = cell.get("outputs", [])
-    stderr = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    stderr = stream_text(cell, "stderr")
     errors = [o for o in outputs if o.get("output_type") == "error"]
     for error in errors:
         text = ANSI.sub("", text_of(error))
@@ -88,9 +94,7 @@ def classify(cell):
 
 def claims_not_seen(cell):
     """The lines of a cell's stdout that report a performance claim this run did not show."""
-    stdout = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                     if o.get("output_type") == "stream" and o.get("name") == "stdout")
-    return [line.strip() for line in stdout.splitlines() if line.startswith(CLAIM_NOT_SEEN)]
+    return [line.strip() for line in stream_text(cell, "stdout").splitlines() if line.startswith(CLAIM_NOT_SEEN)]
 
 
 def kill_process_group(client):
