@@ -41,11 +41,13 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DIAGNOSTIC = re.compile(r"\[E\d{4}\]|^\s*error(\[E\d{4}\])?:|─\[ command_", re.MULTILINE)
-# hpr's result types; a cell whose plain-text value starts like `Timing { ...` or `Ok(Timing {`
-# is one evcxr failed to render.
+# hpr's rendered types (hpr::RENDERED_TYPES) and error variants (hpr::HprError::VARIANT_NAMES);
+# the harness's tests check that these lists equal the crate's. A cell whose plain-text value
+# starts like `Timing { ...` or `Ok(Timing {` is one evcxr failed to render.
+HPR_RENDERED_TYPES = ["Comparison", "Counters", "Figure", "HprError", "Limits", "Machine", "MemoryTable", "MemoryUsage", "Panel", "Profile", "Scaling", "Sections", "Timing"]
+HPR_ERROR_VARIANTS = ["Empty", "NotFinite", "InvalidArgument", "Panicked", "Unsupported", "Python", "Draw", "Io"]
 HPR_DEBUG_DUMP = re.compile(
-    r"^(Ok\(|Err\()?(HprError|Panicked|Timing|Comparison|Scaling|MemoryUsage|Counters|Machine|Limits"
-    r"|Profile|Sections|Figure|Panel|MemoryTable|Python|InvalidArgument|NotFinite|Empty|Unsupported)\s*[{(]")
+    r"^(Ok\(|Err\()?(" + "|".join(HPR_RENDERED_TYPES + HPR_ERROR_VARIANTS) + r")\s*[{(]")
 # hpr::claim's marker for a performance claim this run's numbers did not show (hpr::CLAIM_NOT_SEEN).
 CLAIM_NOT_SEEN = "✘ not seen on this run:"
 KERNEL_DIED = re.compile(r"Subprocess terminated|Child process terminated|kernel died", re.IGNORECASE)

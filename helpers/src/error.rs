@@ -46,6 +46,13 @@ pub enum HprError {
         /// What went wrong, with Python's traceback where there is one.
         message: String,
     },
+    /// A plot could not be drawn (the plotting library or the image encoder failed).
+    Draw {
+        /// What was being drawn.
+        what: String,
+        /// The plotting library's message.
+        message: String,
+    },
     /// An I/O error from the operating system (reading `/proc`, writing a file...).
     Io {
         /// What was being done.
@@ -73,6 +80,7 @@ impl fmt::Display for HprError {
             HprError::Unsupported { what, reason } => {
                 write!(f, "{what} cannot be measured here: {reason}")
             }
+            HprError::Draw { what, message } => write!(f, "drawing {what} failed: {message}"),
             HprError::Io { context, message } => write!(f, "{context}: {message}"),
             HprError::Python { message } => write!(f, "Python: {message}"),
         }
@@ -96,13 +104,31 @@ impl HprError {
         }
     }
 
-    /// Shows the error in a notebook as a red box instead of a Debug dump.
-    pub fn evcxr_display(&self) {
-        crate::html::emit_html(&format!(
-            "<div style=\"color:#a40000;border-left:4px solid #a40000;padding:4px 8px;white-space:pre-wrap\">\
-             <b>hpr error:</b> {}</div>",
-            crate::html::escape(&self.to_string())
-        ));
+    /// The names of the variants, as a `Debug` dump of an error starts (`Panicked { ...`).
+    /// The notebook runner recognises such a dump as an error evcxr could not render.
+    pub const VARIANT_NAMES: &'static [&'static str] = &[
+        "Empty",
+        "NotFinite",
+        "InvalidArgument",
+        "Panicked",
+        "Unsupported",
+        "Python",
+        "Draw",
+        "Io",
+    ];
+
+    /// The name of this error's variant, one of [`HprError::VARIANT_NAMES`].
+    pub fn variant_name(&self) -> &'static str {
+        match self {
+            HprError::Empty { .. } => "Empty",
+            HprError::NotFinite { .. } => "NotFinite",
+            HprError::InvalidArgument { .. } => "InvalidArgument",
+            HprError::Panicked { .. } => "Panicked",
+            HprError::Unsupported { .. } => "Unsupported",
+            HprError::Python { .. } => "Python",
+            HprError::Draw { .. } => "Draw",
+            HprError::Io { .. } => "Io",
+        }
     }
 }
 
@@ -129,5 +155,38 @@ mod tests {
             panicked.to_string(),
             "the measured code panicked at src/lib.rs:3:5: boom"
         );
+    }
+
+    #[test]
+    fn variant_names_match_the_debug_dump() {
+        let all = [
+            HprError::Empty { what: "x" },
+            HprError::NotFinite {
+                what: "x",
+                value: 1.0,
+            },
+            HprError::invalid("x", "y"),
+            HprError::Panicked {
+                message: String::new(),
+                location: None,
+            },
+            HprError::Unsupported {
+                what: "x",
+                reason: String::new(),
+            },
+            HprError::Python {
+                message: String::new(),
+            },
+            HprError::Draw {
+                what: String::new(),
+                message: String::new(),
+            },
+            HprError::io("x", &std::io::Error::other("y")),
+        ];
+        let names: Vec<&str> = all.iter().map(HprError::variant_name).collect();
+        assert_eq!(names, HprError::VARIANT_NAMES);
+        for error in &all {
+            assert!(format!("{error:?}").starts_with(&format!("{} {{", error.variant_name())));
+        }
     }
 }

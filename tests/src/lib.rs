@@ -19,6 +19,16 @@ use hpr::prelude::*;
 // Fails unless cells are compiled release-grade, so no chapter measures debug code.
 hpr::ensure_release_profile()?;";
 
+/// Most lines a code cell may hold: one idea per cell, readable without scrolling.
+pub const MAX_CELL_LINES: usize = 30;
+
+/// Widest line a code cell may hold, in characters.
+pub const MAX_LINE_CHARS: usize = 100;
+
+/// The cell tag that lifts both limits for one cell, for the rare cell that cannot be split
+/// (e.g. a Python script passed as one string). Use it with a sentence in the notebook saying why.
+pub const LONG_CELL_TAG: &str = "long-cell";
+
 /// The workspace root (the parent of this crate).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -71,6 +81,7 @@ pub fn static_problems(notebook: &Value) -> Vec<String> {
             ));
         }
         code_cells += 1;
+        problems.extend(size_problems(index, cell));
         if cell["outputs"].as_array().is_some_and(|o| !o.is_empty()) {
             problems.push(format!("cell {index} has committed outputs"));
         }
@@ -80,6 +91,34 @@ pub fn static_problems(notebook: &Value) -> Vec<String> {
     }
     if code_cells == 0 {
         problems.push("there are no code cells".to_owned());
+    }
+    problems
+}
+
+/// A code cell longer than [`MAX_CELL_LINES`] or wider than [`MAX_LINE_CHARS`], unless tagged
+/// [`LONG_CELL_TAG`].
+fn size_problems(index: usize, cell: &Value) -> Vec<String> {
+    let tags = cell["metadata"]["tags"].as_array();
+    if tags.is_some_and(|tags| tags.iter().any(|t| t == LONG_CELL_TAG)) {
+        return Vec::new();
+    }
+    let text = source(cell);
+    let mut problems = Vec::new();
+    let lines = text.lines().count();
+    if lines > MAX_CELL_LINES {
+        problems.push(format!(
+            "cell {index} has {lines} lines (at most {MAX_CELL_LINES}: one idea per cell; split \
+             it, or tag it `{LONG_CELL_TAG}` where it cannot be split)"
+        ));
+    }
+    for (number, line) in text.lines().enumerate() {
+        let width = line.chars().count();
+        if width > MAX_LINE_CHARS {
+            problems.push(format!(
+                "cell {index}, line {}: {width} characters (at most {MAX_LINE_CHARS})",
+                number + 1
+            ));
+        }
     }
     problems
 }
@@ -284,6 +323,45 @@ mod tests {
         assert!(problems.contains("shared setup lines"), "{problems}");
         assert!(problems.contains("committed outputs"), "{problems}");
         assert!(problems.contains("execution count"), "{problems}");
+    }
+
+    #[test]
+    fn long_and_wide_cells_are_found_unless_tagged() {
+        let long = format!("{SETUP_LINES}\n{}", "let x = 1;\n".repeat(MAX_CELL_LINES));
+        let problems = static_problems(&notebook(&long)).join("\n");
+        assert!(problems.contains("lines (at most 30"), "{problems}");
+        let wide = format!("{SETUP_LINES}\n// {}", "x".repeat(MAX_LINE_CHARS));
+        let problems = static_problems(&notebook(&wide)).join("\n");
+        assert!(problems.contains("characters (at most 100)"), "{problems}");
+        let mut tagged = notebook(&long);
+        tagged["cells"][1]["metadata"]["tags"] = json!([LONG_CELL_TAG]);
+        assert!(static_problems(&tagged).is_empty());
+    }
+
+    #[test]
+    fn the_runner_knows_every_type_hpr_renders() {
+        let runner = std::fs::read_to_string(root().join("scripts/nbexec.py")).unwrap();
+        let listed = |name: &str| -> Vec<String> {
+            let line = runner
+                .lines()
+                .find(|l| l.starts_with(&format!("{name} = [")))
+                .unwrap_or_else(|| panic!("scripts/nbexec.py has no `{name} = [...]` line"));
+            line.split('"')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(
+            listed("HPR_RENDERED_TYPES"),
+            hpr::RENDERED_TYPES,
+            "scripts/nbexec.py's HPR_RENDERED_TYPES and hpr::RENDERED_TYPES disagree"
+        );
+        assert_eq!(
+            listed("HPR_ERROR_VARIANTS"),
+            hpr::HprError::VARIANT_NAMES,
+            "scripts/nbexec.py's HPR_ERROR_VARIANTS and hpr::HprError::VARIANT_NAMES disagree"
+        );
     }
 
     #[test]

@@ -4,9 +4,13 @@
 //! hardware events (cycles, instructions, cache and branch misses) need a CPU whose counters the
 //! hypervisor exposes. Each event that cannot be opened is reported with the kernel's reason.
 
+mod perf;
+
+use super::guard::catch_panics;
 use crate::error::{HprError, Result};
-use crate::guard::catch_panics;
-use crate::html::{display_in_jupyter, format_duration, notes_html, Table};
+use crate::render::html::{notes_html, Table};
+use crate::render::units::format_duration;
+use crate::render::Render;
 use std::fmt;
 use std::time::Instant;
 
@@ -48,9 +52,11 @@ impl Counters {
             .filter(|e| e.kind == HARDWARE)
             .any(|e| self.get(e.name).is_some())
     }
+}
 
+impl Render for Counters {
     /// An HTML table of the events.
-    pub fn to_html(&self) -> String {
+    fn to_html(&self) -> String {
         let mut table = Table::new("performance counters", &["event", "count"]);
         for counter in &self.events {
             let value = match &counter.value {
@@ -76,7 +82,7 @@ impl Counters {
     }
 
     /// `event,count` CSV; unavailable events have an empty count.
-    pub fn to_csv(&self) -> String {
+    fn to_csv(&self) -> String {
         let mut csv = String::from("event,count\n");
         for counter in &self.events {
             let value = counter
@@ -106,8 +112,6 @@ impl fmt::Display for Counters {
         write!(f, "{}", parts.join(", "))
     }
 }
-
-display_in_jupyter!(Counters);
 
 const HARDWARE: u32 = 0;
 const SOFTWARE: u32 = 1;
@@ -227,166 +231,6 @@ fn thread_ids() -> Vec<i32> {
     }
 }
 
-#[cfg(target_os = "linux")]
-mod perf {
-    use super::EventSpec;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-
-    /// `struct perf_event_attr` up to `config2` (`PERF_ATTR_SIZE_VER1`, 72 bytes); the kernel
-    /// accepts this older size and zero-fills the rest.
-    #[repr(C)]
-    #[derive(Default)]
-    struct Attr {
-        kind: u32,
-        size: u32,
-        config: u64,
-        sample_period: u64,
-        sample_type: u64,
-        read_format: u64,
-        flags: u64,
-        wakeup_events: u32,
-        bp_type: u32,
-        config1: u64,
-        config2: u64,
-    }
-
-    const FLAG_DISABLED: u64 = 1 << 0;
-    const FLAG_INHERIT: u64 = 1 << 1;
-    const FLAG_EXCLUDE_KERNEL: u64 = 1 << 5;
-    const FLAG_EXCLUDE_HV: u64 = 1 << 6;
-    const READ_TOTAL_TIME_ENABLED: u64 = 1;
-    const READ_TOTAL_TIME_RUNNING: u64 = 2;
-    const IOC_ENABLE: libc::c_ulong = 0x2400;
-    const IOC_DISABLE: libc::c_ulong = 0x2401;
-    const IOC_RESET: libc::c_ulong = 0x2403;
-    const FLAG_FD_CLOEXEC: libc::c_ulong = 8;
-
-    /// One event opened on every thread.
-    pub(super) struct EventGroup {
-        fds: Vec<OwnedFd>,
-    }
-
-    impl EventGroup {
-        pub(super) fn open(spec: &EventSpec, threads: &[i32]) -> Result<EventGroup, String> {
-            let mut fds = Vec::with_capacity(threads.len());
-            for &thread in threads {
-                match open_one(spec, thread, false).or_else(|_| open_one(spec, thread, true)) {
-                    Ok(fd) => fds.push(fd),
-                    // A thread that ended since it was listed is no loss.
-                    Err(error) if error.raw_os_error() == Some(libc::ESRCH) => {}
-                    Err(error) => return Err(describe(&error)),
-                }
-            }
-            Ok(EventGroup { fds })
-        }
-
-        pub(super) fn reset_and_enable(&self) {
-            for fd in &self.fds {
-                // SAFETY: plain ioctls on a perf event descriptor we own.
-                unsafe {
-                    libc::ioctl(fd.as_raw_fd(), IOC_RESET, 0);
-                    libc::ioctl(fd.as_raw_fd(), IOC_ENABLE, 0);
-                }
-            }
-        }
-
-        pub(super) fn disable(&self) {
-            for fd in &self.fds {
-                // SAFETY: as above.
-                unsafe { libc::ioctl(fd.as_raw_fd(), IOC_DISABLE, 0) };
-            }
-        }
-
-        /// The summed count, scaled up where the kernel multiplexed the counter.
-        pub(super) fn read(self) -> Result<u64, String> {
-            let mut total = 0.0;
-            for fd in &self.fds {
-                let mut values = [0u64; 3];
-                // SAFETY: reads at most the buffer's size into it.
-                let read = unsafe {
-                    libc::read(
-                        fd.as_raw_fd(),
-                        values.as_mut_ptr().cast(),
-                        std::mem::size_of_val(&values),
-                    )
-                };
-                if read != std::mem::size_of_val(&values) as isize {
-                    return Err(describe(&std::io::Error::last_os_error()));
-                }
-                let [value, enabled, running] = values;
-                total += if running == 0 {
-                    0.0
-                } else {
-                    value as f64 * enabled as f64 / running as f64
-                };
-            }
-            Ok(total.round() as u64)
-        }
-    }
-
-    fn open_one(spec: &EventSpec, thread: i32, user_only: bool) -> std::io::Result<OwnedFd> {
-        let mut flags = FLAG_DISABLED | FLAG_INHERIT | FLAG_EXCLUDE_HV;
-        if user_only {
-            flags |= FLAG_EXCLUDE_KERNEL; // allowed where perf_event_paranoid forbids kernel counts
-        }
-        let attr = Attr {
-            kind: spec.kind,
-            size: std::mem::size_of::<Attr>() as u32,
-            config: spec.config,
-            read_format: READ_TOTAL_TIME_ENABLED | READ_TOTAL_TIME_RUNNING,
-            flags,
-            ..Attr::default()
-        };
-        // SAFETY: perf_event_open reads `attr` (valid for its declared size) and returns a new fd.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_perf_event_open,
-                &attr as *const Attr,
-                thread,
-                -1,
-                -1,
-                FLAG_FD_CLOEXEC,
-            )
-        };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: the kernel returned a fresh descriptor that nothing else owns.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-    }
-
-    fn describe(error: &std::io::Error) -> String {
-        match error.raw_os_error() {
-            Some(libc::ENOENT) | Some(libc::EOPNOTSUPP) | Some(libc::ENODEV) => {
-                "not supported by this CPU or hypervisor".into()
-            }
-            Some(libc::EACCES) | Some(libc::EPERM) => {
-                "not permitted (see /proc/sys/kernel/perf_event_paranoid)".into()
-            }
-            Some(libc::ENOSYS) => "the kernel has no perf_event_open".into(),
-            _ => error.to_string(),
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-mod perf {
-    use super::EventSpec;
-
-    pub(super) struct EventGroup;
-
-    impl EventGroup {
-        pub(super) fn open(_: &EventSpec, _: &[i32]) -> Result<EventGroup, String> {
-            Err("perf_event_open exists only on Linux".into())
-        }
-        pub(super) fn reset_and_enable(&self) {}
-        pub(super) fn disable(&self) {}
-        pub(super) fn read(self) -> Result<u64, String> {
-            Err("perf_event_open exists only on Linux".into())
-        }
-    }
-}
-
 /// Fails with a clear error if not even software counters can be opened here.
 pub fn software_counters_available() -> Result<()> {
     perf::EventGroup::open(&EVENTS[0], &[0])
@@ -400,13 +244,13 @@ pub fn software_counters_available() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::Render;
     use std::hint::black_box;
 
     #[test]
     fn software_events_see_page_faults_and_cpu_time() {
         if let Err(why) = software_counters_available() {
-            eprintln!("skipping: {why}");
-            return;
+            return crate::test_support::skip(&why.to_string());
         }
         let counts = counters(|| {
             let mut v = vec![0u8; 32 << 20];
@@ -416,25 +260,26 @@ mod tests {
             black_box(v)
         })
         .unwrap();
-        assert!(counts.get("page-faults").unwrap() >= 4000, "{counts}");
+        // 32 MiB is 8192 small pages or 16 huge ones: at least 16 faults either way.
+        assert!(counts.get("page-faults").unwrap() >= 16, "{counts}");
         assert!(counts.get("task-clock").unwrap() > 0, "{counts}");
         assert_eq!(counts.events.len(), EVENTS.len());
     }
 
     #[test]
     fn counts_threads_started_during_the_call() {
-        if software_counters_available().is_err() {
-            return;
+        if let Err(why) = software_counters_available() {
+            return crate::test_support::skip(&why.to_string());
         }
+        // Spins until the thread itself has used 50 ms of CPU, however busy the machine is.
         let spin = || {
-            let start = Instant::now();
-            while start.elapsed().as_millis() < 50 {
+            while crate::test_support::thread_cpu_seconds() < 0.05 {
                 black_box(0);
             }
         };
         let counts = counters(|| std::thread::scope(|s| s.spawn(spin).join().unwrap())).unwrap();
-        // The spawned thread's 50 ms of CPU time are included through `inherit`.
-        assert!(counts.get("task-clock").unwrap() >= 40_000_000, "{counts}");
+        // The spawned thread's CPU time is included through `inherit`.
+        assert!(counts.get("task-clock").unwrap() >= 45_000_000, "{counts}");
     }
 
     #[test]

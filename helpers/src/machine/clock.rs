@@ -51,12 +51,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resolution_and_overhead_are_plausible() {
+    fn resolution_and_overhead_are_measured() {
         let clock = Clock::get();
+        // Positive and finite; how small they are depends on the machine and its load.
         assert!(
-            clock.resolution > 0.0 && clock.resolution < 1e-3,
+            clock.resolution > 0.0 && clock.resolution.is_finite(),
             "{clock:?}"
         );
-        assert!(clock.overhead > 0.0 && clock.overhead < 1e-4, "{clock:?}");
+        assert!(
+            clock.overhead > 0.0 && clock.overhead.is_finite(),
+            "{clock:?}"
+        );
     }
 }

@@ -1,12 +1,16 @@
 //! `profile`: a sampling profile of a closure as an inline flame graph (the Rust analogue of
-//! cProfile or py-spy), and [`Sections`]: named timers for the parts of a function (the analogue
-//! of line_profiler's per-line view).
+//! cProfile or py-spy).
 
+mod flame;
+mod frames;
+
+use super::guard::catch_panics;
 use crate::error::{HprError, Result};
-use crate::guard::catch_panics;
-use crate::html::{display_in_jupyter, escape, format_duration, notes_html, Table};
+use crate::render::html::{csv_field, notes_html, Table};
+use crate::render::units::format_duration;
+use crate::render::Render;
 use std::collections::BTreeMap;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::time::Instant;
 
 /// One sampled call stack, root first, with how many samples hit it.
@@ -26,13 +30,16 @@ pub struct Profile {
     pub stacks: Vec<Stack>,
     /// All samples taken inside the closure.
     pub samples: u64,
-    /// Sampling frequency, in samples per second of CPU time.
+    /// The sampling frequency asked for, in samples per second of CPU time. The kernel's timer
+    /// tick may deliver fewer (250 per second on many kernels): see [`Profile::effective_rate`].
     pub frequency: i32,
     /// Wall time of the closure, in seconds.
     pub seconds: f64,
 }
 
-/// Samples the call stack of `work` about 1000 times per second of CPU time.
+/// Samples the call stack of `work`, asking for 997 samples per second of CPU time (a prime,
+/// so that sampling does not fall into step with periodic work); the kernel's timer tick may
+/// deliver fewer, and the result states the rate it got.
 ///
 /// ```
 /// let profile = hpr::profile(|| (0..20_000_000u64).map(|i| i ^ (i >> 3)).sum::<u64>()).unwrap();
@@ -42,7 +49,7 @@ pub fn profile<R>(work: impl FnOnce() -> R) -> Result<Profile> {
     profile_with(997, work)
 }
 
-/// [`profile`] at `frequency` samples per second (1 to 10,000).
+/// [`profile`] asking for `frequency` samples per second of CPU time (1 to 10,000).
 pub fn profile_with<R>(frequency: i32, work: impl FnOnce() -> R) -> Result<Profile> {
     if !(1..=10_000).contains(&frequency) {
         return Err(HprError::invalid(
@@ -75,12 +82,7 @@ pub fn profile_with<R>(frequency: i32, work: impl FnOnce() -> R) -> Result<Profi
             .frames
             .iter()
             .rev() // pprof lists the leaf first; flame graphs grow from the root
-            .flat_map(|inlined| {
-                inlined
-                    .iter()
-                    .rev()
-                    .map(|symbol| clean_name(&symbol.name()))
-            })
+            .flat_map(|inlined| inlined.iter().rev().map(frames::label))
             .collect();
         let frames = below_profiler(names);
         if !frames.is_empty() {
@@ -113,7 +115,7 @@ fn below_profiler(names: Vec<String>) -> Vec<String> {
     let end = names.iter().position(is_sampler).unwrap_or(names.len());
     let start = names[..end]
         .iter()
-        .rposition(|n| n.starts_with("hpr::guard::catch_panics"))
+        .rposition(|n| n.starts_with("hpr::measure::guard::catch_panics"))
         .map_or(0, |guard| guard + 1);
     let is_plumbing = |n: &&String| {
         n.starts_with("std::panicking::")
@@ -127,16 +129,6 @@ fn below_profiler(names: Vec<String>) -> Vec<String> {
         .skip_while(is_plumbing)
         .cloned()
         .collect()
-}
-
-/// Removes the hash suffix (`::h0123456789abcdef`) from a demangled Rust name.
-fn clean_name(name: &str) -> String {
-    match name.rsplit_once("::h") {
-        Some((head, hash)) if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) => {
-            head.to_owned()
-        }
-        _ => name.to_owned(),
-    }
 }
 
 /// A function's share of the samples.
@@ -184,11 +176,18 @@ impl Profile {
     /// The flame graph: each box is a function, as wide as its share of the samples, stacked
     /// on its caller. Hover a box for its full name and count.
     pub fn flame_graph(&self) -> String {
-        flame_graph_svg(&self.stacks, self.samples)
+        flame::flame_graph_svg(&self.stacks, self.samples)
     }
 
+    /// Samples per second of wall time actually taken.
+    pub fn effective_rate(&self) -> f64 {
+        self.samples as f64 / self.seconds.max(f64::MIN_POSITIVE)
+    }
+}
+
+impl Render for Profile {
     /// The flame graph and the top functions in one HTML block.
-    pub fn to_html(&self) -> String {
+    fn to_html(&self) -> String {
         let mut table = Table::new("where the samples fell", &["function", "self", "total"]);
         let percent = |n: u64| format!("{:.1}%", 100.0 * n as f64 / self.samples.max(1) as f64);
         for share in self.functions().into_iter().take(12) {
@@ -199,12 +198,12 @@ impl Profile {
             ]);
         }
         let mut notes = vec![format!(
-            "{} samples at {} Hz over {} of wall time.",
+            "{} samples (asked for {} per second of CPU time) over {} of wall time.",
             self.samples,
             self.frequency,
             format_duration(self.seconds)
         )];
-        let effective = self.samples as f64 / self.seconds.max(f64::MIN_POSITIVE);
+        let effective = self.effective_rate();
         if effective < 0.5 * f64::from(self.frequency) {
             notes.push(format!(
                 "Effective rate {effective:.0} samples per second: the kernel's timer tick limits \
@@ -220,6 +219,19 @@ impl Profile {
             table.to_html(),
             notes_html(&notes)
         )
+    }
+
+    /// One line per function: `function,self_samples,total_samples`.
+    fn to_csv(&self) -> String {
+        let mut csv = String::from("function,self_samples,total_samples\n");
+        for share in self.functions() {
+            let name = csv_field(&share.name);
+            csv.push_str(&format!(
+                "{name},{},{}\n",
+                share.self_samples, share.total_samples
+            ));
+        }
+        csv
     }
 }
 
@@ -238,180 +250,6 @@ impl fmt::Display for Profile {
         Ok(())
     }
 }
-
-display_in_jupyter!(Profile);
-
-/// A node of the merged call tree.
-#[derive(Default)]
-struct Node {
-    samples: u64,
-    children: BTreeMap<String, Node>,
-}
-
-const WIDTH: f64 = 900.0;
-const ROW: f64 = 17.0;
-
-fn flame_graph_svg(stacks: &[Stack], total: u64) -> String {
-    let mut root = Node::default();
-    for stack in stacks {
-        root.samples += stack.samples;
-        let mut node = &mut root;
-        for name in &stack.frames {
-            node = node.children.entry(name.clone()).or_default();
-            node.samples += stack.samples;
-        }
-    }
-    let depth = stacks.iter().map(|s| s.frames.len()).max().unwrap_or(0);
-    let height = (depth as f64 + 1.0) * ROW + 24.0;
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
-         font-family=\"monospace\" font-size=\"11\"><text x=\"4\" y=\"14\" font-size=\"13\">\
-         flame graph: {total} samples (width = share of time; callers below callees)</text>"
-    );
-    if total > 0 {
-        // The root ("all") sits at the bottom, callees stack upwards.
-        draw_node(&mut svg, "all", &root, 0.0, WIDTH, height - ROW, total);
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-fn draw_node(svg: &mut String, name: &str, node: &Node, x: f64, width: f64, y: f64, total: u64) {
-    if width < 0.5 {
-        return;
-    }
-    let hash = name
-        .bytes()
-        .fold(5381u32, |h, b| h.wrapping_mul(33) ^ u32::from(b));
-    let (red, green, blue) = (
-        205 + hash % 50,
-        80 + (hash >> 8) % 120,
-        40 + (hash >> 16) % 40,
-    );
-    let share = 100.0 * node.samples as f64 / total as f64;
-    let label_chars = ((width - 6.0) / 6.6).floor().max(0.0) as usize;
-    let label: String = if name.chars().count() <= label_chars {
-        name.to_owned()
-    } else if label_chars >= 4 {
-        name.chars().take(label_chars - 2).collect::<String>() + ".."
-    } else {
-        String::new()
-    };
-    let _ = write!(
-        svg,
-        "<g><title>{} ({} samples, {share:.1}%)</title><rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" \
-         height=\"{h:.1}\" fill=\"rgb({red},{green},{blue})\" rx=\"2\"/><text x=\"{tx:.1}\" y=\"{ty:.1}\">{}</text></g>",
-        escape(name),
-        node.samples,
-        escape(&label),
-        w = (width - 0.5).max(0.1),
-        h = ROW - 1.0,
-        tx = x + 3.0,
-        ty = y + ROW - 5.0,
-    );
-    let mut child_x = x;
-    for (child_name, child) in &node.children {
-        let child_width = width * child.samples as f64 / node.samples.max(1) as f64;
-        draw_node(svg, child_name, child, child_x, child_width, y - ROW, total);
-        child_x += child_width;
-    }
-}
-
-/// Named section timers: wrap the parts of a function in [`Sections::time`] and see each
-/// part's calls, total time and share, like line_profiler's per-line view.
-///
-/// Each timed section costs two clock readings (tens of nanoseconds), so time sections that run
-/// for microseconds or more, not single lines of a tight loop.
-///
-/// ```
-/// let mut sections = hpr::Sections::new();
-/// let data: Vec<u64> = sections.time("build", || (0..100_000).collect());
-/// let total: u64 = sections.time("sum", || data.iter().sum());
-/// assert_eq!(total, 4_999_950_000);
-/// assert_eq!(sections.calls("sum"), 1);
-/// ```
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Sections {
-    names: Vec<String>,
-    calls: Vec<u64>,
-    seconds: Vec<f64>,
-}
-
-impl Sections {
-    /// No sections yet.
-    pub fn new() -> Sections {
-        Sections::default()
-    }
-
-    /// Runs `work`, adding its time to the section `name`, and returns its result.
-    pub fn time<R>(&mut self, name: &str, work: impl FnOnce() -> R) -> R {
-        let started = Instant::now();
-        let result = work();
-        let elapsed = started.elapsed().as_secs_f64();
-        let index = match self.names.iter().position(|n| n == name) {
-            Some(index) => index,
-            None => {
-                self.names.push(name.to_owned());
-                self.calls.push(0);
-                self.seconds.push(0.0);
-                self.names.len() - 1
-            }
-        };
-        self.calls[index] += 1;
-        self.seconds[index] += elapsed;
-        result
-    }
-
-    /// Times section `name` has run.
-    pub fn calls(&self, name: &str) -> u64 {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .map_or(0, |i| self.calls[i])
-    }
-
-    /// Total seconds spent in section `name`.
-    pub fn seconds(&self, name: &str) -> f64 {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .map_or(0.0, |i| self.seconds[i])
-    }
-
-    /// A table of sections in first-run order: calls, total, per call and share of all.
-    pub fn to_html(&self) -> String {
-        let total: f64 = self.seconds.iter().sum();
-        let mut table = Table::new(
-            "time per section",
-            &["section", "calls", "total", "per call", "share"],
-        );
-        for ((name, &calls), &seconds) in self.names.iter().zip(&self.calls).zip(&self.seconds) {
-            table.row(vec![
-                name.clone(),
-                calls.to_string(),
-                format_duration(seconds),
-                format_duration(seconds / calls.max(1) as f64),
-                format!("{:.1}%", 100.0 * seconds / total.max(f64::MIN_POSITIVE)),
-            ]);
-        }
-        table.to_html()
-    }
-}
-
-impl fmt::Display for Sections {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for ((name, calls), seconds) in self.names.iter().zip(&self.calls).zip(&self.seconds) {
-            writeln!(
-                f,
-                "{name:<24} {calls:>8} calls {:>10}",
-                format_duration(*seconds)
-            )?;
-        }
-        Ok(())
-    }
-}
-
-display_in_jupyter!(Sections);
 
 #[cfg(test)]
 mod tests {
@@ -456,15 +294,10 @@ mod tests {
     }
 
     #[test]
-    fn names_lose_their_hashes_and_profiler_frames() {
-        assert_eq!(
-            clean_name("julia::calculate::h0123456789abcdef"),
-            "julia::calculate"
-        );
-        assert_eq!(clean_name("main"), "main");
+    fn only_the_profiled_closures_frames_are_kept() {
         let frames: Vec<String> = [
             "main",
-            "hpr::guard::catch_panics",
+            "hpr::measure::guard::catch_panics",
             "std::panicking::catch_unwind",
             "user::work",
             "user::leaf",
@@ -478,36 +311,5 @@ mod tests {
             below_profiler(frames),
             vec!["user::work".to_owned(), "user::leaf".into()]
         );
-    }
-
-    #[test]
-    fn flame_graph_widths_follow_samples() {
-        let stacks = vec![
-            Stack {
-                frames: vec!["a".into(), "b".into()],
-                samples: 3,
-            },
-            Stack {
-                frames: vec!["a".into(), "c".into()],
-                samples: 1,
-            },
-        ];
-        let svg = flame_graph_svg(&stacks, 4);
-        assert!(svg.contains("<title>b (3 samples, 75.0%)</title>"), "{svg}");
-        assert!(svg.contains("<title>a (4 samples, 100.0%)</title>"));
-    }
-
-    #[test]
-    fn sections_accumulate_calls_and_time() {
-        let mut sections = Sections::new();
-        for _ in 0..3 {
-            sections.time("sleep", || {
-                std::thread::sleep(std::time::Duration::from_millis(2))
-            });
-        }
-        assert_eq!(sections.calls("sleep"), 3);
-        assert!(sections.seconds("sleep") >= 0.006);
-        assert_eq!(sections.calls("missing"), 0);
-        assert!(sections.to_html().contains("100.0%"));
     }
 }

@@ -1,8 +1,10 @@
 //! `machine()`: what this computer is, so that every notebook's numbers come with their context.
 
-use crate::clock::Clock;
-use crate::html::{display_in_jupyter, format_bytes, format_duration, label_value_table};
-use crate::profile::BuildProfile;
+use super::build_profile::BuildProfile;
+use super::clock::Clock;
+use crate::render::html::label_value_table;
+use crate::render::units::{format_bytes, format_duration};
+use crate::render::Render;
 use std::fmt;
 
 /// One CPU cache, as the operating system describes it.
@@ -101,10 +103,25 @@ impl Machine {
         ]);
         rows
     }
+}
 
+impl Render for Machine {
     /// An HTML table of the machine's facts.
-    pub fn to_html(&self) -> String {
+    fn to_html(&self) -> String {
         label_value_table("this machine", ["", ""], self.rows())
+    }
+
+    /// `fact,value` CSV of the same facts, as the table shows them.
+    fn to_csv(&self) -> String {
+        let rows = self.rows();
+        let mut csv = String::from("fact,value\n");
+        for (fact, value) in &rows {
+            csv.push_str(&crate::render::html::csv_line([
+                fact.as_str(),
+                value.as_str(),
+            ]));
+        }
+        csv
     }
 }
 
@@ -116,8 +133,6 @@ impl fmt::Display for Machine {
         Ok(())
     }
 }
-
-display_in_jupyter!(Machine);
 
 /// Describes this machine: CPU, cores, caches, memory, clock source, timer and build profile.
 ///
@@ -239,6 +254,7 @@ fn caches() -> Vec<Cache> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::Render;
 
     #[test]
     fn parses_sizes_and_cpu_lists() {
@@ -275,5 +291,6 @@ mod tests {
         let text = m.to_string();
         assert!(text.contains("build profile: opt-level"), "{text}");
         assert!(m.to_html().contains("<table"));
+        assert!(m.to_csv().starts_with("fact,value\nCPU,"), "{}", m.to_csv());
     }
 }

@@ -1,4 +1,4 @@
-//! Rendering helpers: units, HTML tables and the evcxr display protocol.
+//! HTML building blocks: escaping, tables, notes, and the block evcxr shows.
 
 use std::fmt::Write as _;
 
@@ -24,66 +24,6 @@ pub(crate) fn escape(text: &str) -> String {
         }
     }
     out
-}
-
-/// Formats seconds with an SI unit and three significant digits: `12.3 ns`, `4.56 ms`.
-///
-/// ```
-/// assert_eq!(hpr::format_duration(1.234e-8), "12.3 ns");
-/// assert_eq!(hpr::format_duration(2.0), "2.00 s");
-/// ```
-pub fn format_duration(seconds: f64) -> String {
-    if !seconds.is_finite() {
-        return format!("{seconds} s");
-    }
-    let magnitude = seconds.abs();
-    let (scale, unit) = if magnitude >= 1.0 || magnitude == 0.0 {
-        (1.0, "s")
-    } else if magnitude >= 1e-3 {
-        (1e3, "ms")
-    } else if magnitude >= 1e-6 {
-        (1e6, "µs")
-    } else if magnitude >= 1e-9 {
-        (1e9, "ns")
-    } else {
-        (1e12, "ps")
-    };
-    format!("{} {unit}", three_digits(seconds * scale))
-}
-
-/// Formats a byte count with binary units: `1.50 KiB`, `-2.00 MiB`.
-///
-/// ```
-/// assert_eq!(hpr::format_bytes(1536), "1.50 KiB");
-/// assert_eq!(hpr::format_bytes(12), "12 B");
-/// ```
-pub fn format_bytes(bytes: i64) -> String {
-    let magnitude = bytes.unsigned_abs() as f64;
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut index = 0;
-    let mut value = magnitude;
-    while value >= 1024.0 && index + 1 < units.len() {
-        value /= 1024.0;
-        index += 1;
-    }
-    let sign = if bytes < 0 { "-" } else { "" };
-    if index == 0 {
-        format!("{sign}{} B", magnitude as u64)
-    } else {
-        format!("{sign}{} {}", three_digits(value), units[index])
-    }
-}
-
-/// Three significant digits for values in [0.001, 1000).
-fn three_digits(value: f64) -> String {
-    let magnitude = value.abs();
-    if magnitude >= 100.0 {
-        format!("{value:.0}")
-    } else if magnitude >= 10.0 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.2}")
-    }
 }
 
 /// A small HTML table builder with a caption, header row and right-aligned numbers.
@@ -173,11 +113,25 @@ pub(crate) fn notes_html(notes: &[String]) -> String {
 /// evcxr keeps one block per MIME type per cell, so they must travel together.
 pub(crate) fn result_block(
     table: &Table,
-    chart: crate::Result<crate::plot::Figure>,
+    chart: crate::Result<super::plot::Figure>,
     notes: &[String],
 ) -> String {
-    let chart = chart.map_or_else(|e| escape(&e.to_string()), |figure| figure.to_html());
+    let chart = chart.map_or_else(
+        |e| escape(&e.to_string()),
+        |figure| super::Render::to_html(&figure),
+    );
     format!("<div>{}{chart}{}</div>", table.to_html(), notes_html(notes))
+}
+
+/// One CSV line (with its newline) of `fields`, each quoted where it needs it.
+pub(crate) fn csv_line<'a>(fields: impl IntoIterator<Item = &'a str>) -> String {
+    let mut line = fields
+        .into_iter()
+        .map(csv_field)
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
 }
 
 /// Quotes a CSV field when it needs it.
@@ -189,40 +143,9 @@ pub(crate) fn csv_field(text: &str) -> String {
     }
 }
 
-/// Implements `evcxr_display` (the method evcxr looks for) through a type's `to_html`.
-macro_rules! display_in_jupyter {
-    ($($type:ty),* $(,)?) => {$(
-        impl $type {
-            /// Renders this value in a Jupyter cell (called by evcxr for a cell's last value).
-            pub fn evcxr_display(&self) {
-                crate::html::emit_html(&self.to_html());
-            }
-        }
-    )*};
-}
-pub(crate) use display_in_jupyter;
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_pick_a_readable_unit() {
-        assert_eq!(format_duration(0.0), "0.00 s");
-        assert_eq!(format_duration(1.5e-12), "1.50 ps");
-        assert_eq!(format_duration(999e-9), "999 ns");
-        assert_eq!(format_duration(0.0123), "12.3 ms");
-        assert_eq!(format_duration(-2e-6), "-2.00 µs");
-        assert_eq!(format_duration(f64::NAN), "NaN s");
-    }
-
-    #[test]
-    fn bytes_use_binary_units() {
-        assert_eq!(format_bytes(0), "0 B");
-        assert_eq!(format_bytes(1023), "1023 B");
-        assert_eq!(format_bytes(1024 * 1024 * 3), "3.00 MiB");
-        assert_eq!(format_bytes(-1536), "-1.50 KiB");
-    }
 
     #[test]
     fn tables_escape_their_cells() {
@@ -239,5 +162,6 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_line(["a", "b,c"]), "a,\"b,c\"\n");
     }
 }

@@ -1,0 +1,212 @@
+//! Throughput: the work one call does, turned into a rate and set against the machine's limit.
+//!
+//! A time alone does not say whether code is fast: 10 ms is slow for summing a kilobyte and
+//! fast for multiplying two large matrices. Given the work per call (bytes moved, floating-point
+//! operations, items), a result shows the rate (GB/s, GFLOP/s, items/s) and, where
+//! [`limits`](crate::limits) has a matching ceiling, the share of it that the code reached.
+
+use crate::machine::limits::{limits, Kernel, Threads};
+use crate::render::units::{format_percent, format_rate};
+use std::fmt;
+
+/// What a rate counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkUnit {
+    /// Bytes read plus bytes written.
+    Bytes,
+    /// Floating-point operations (a fused multiply-add counts as two).
+    Flops,
+    /// Any countable item: rows, keys, pixels, requests.
+    Items,
+}
+
+impl WorkUnit {
+    /// The unit as rates show it (`GB/s`, `GFLOP/s`, `Gitems/s`).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            WorkUnit::Bytes => "B",
+            WorkUnit::Flops => "FLOP",
+            WorkUnit::Items => "items",
+        }
+    }
+}
+
+/// The rate a [`Work`] is measured against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ceiling {
+    /// No ceiling: the rate is shown alone.
+    None,
+    /// The bandwidth of one STREAM kernel measured by [`limits`], arrays far larger than the
+    /// caches.
+    Bandwidth(Kernel, Threads),
+    /// The peak FLOP/s measured by [`limits`].
+    PeakFlops(Threads),
+    /// A rate measured elsewhere, e.g. [`stream_bandwidth`](crate::stream_bandwidth) at the
+    /// size of the data, for work that fits in a cache.
+    Measured {
+        /// What the rate is, as the table shows it: "copy bandwidth at 3.1 MiB".
+        label: String,
+        /// The rate in units per second.
+        per_second: f64,
+    },
+}
+
+/// The work one call does: how much, of what, and against which ceiling.
+///
+/// ```
+/// use hpr::prelude::*;
+/// let data = vec![1.0f64; 1 << 16];
+/// let timing = Timeit::new()
+///     .budget(Duration::from_millis(100))
+///     .work(Work::bytes(8 << 16).against(Ceiling::Measured { label: "1 GB/s".into(), per_second: 1e9 }))
+///     .run(|| data.iter().sum::<f64>())?;
+/// let throughput = timing.throughput.as_ref().unwrap();
+/// assert!(throughput.per_second > 0.0);
+/// assert_eq!(throughput.share(), Some(throughput.per_second / 1e9));
+/// # Ok::<(), hpr::HprError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Work {
+    /// How much per call.
+    pub amount: f64,
+    /// Of what.
+    pub unit: WorkUnit,
+    /// What the rate is set against.
+    pub ceiling: Ceiling,
+}
+
+impl Work {
+    /// `bytes` read plus written per call, against the one-thread copy bandwidth (a copy both
+    /// reads and writes, so its bandwidth counts the same bytes).
+    pub fn bytes(bytes: u64) -> Work {
+        Work {
+            amount: bytes as f64,
+            unit: WorkUnit::Bytes,
+            ceiling: Ceiling::Bandwidth(Kernel::Copy, Threads::One),
+        }
+    }
+
+    /// Floating-point operations per call, against the one-thread peak FLOP/s.
+    pub fn flops(flops: u64) -> Work {
+        Work {
+            amount: flops as f64,
+            unit: WorkUnit::Flops,
+            ceiling: Ceiling::PeakFlops(Threads::One),
+        }
+    }
+
+    /// Items per call, with no ceiling.
+    pub fn items(items: u64) -> Work {
+        Work {
+            amount: items as f64,
+            unit: WorkUnit::Items,
+            ceiling: Ceiling::None,
+        }
+    }
+
+    /// The same work set against another ceiling.
+    pub fn against(mut self, ceiling: Ceiling) -> Work {
+        self.ceiling = ceiling;
+        self
+    }
+
+    /// The throughput of this work done in `seconds_per_call`; a ceiling from [`limits`] is
+    /// measured on first use in a kernel (a few seconds) and reused afterwards.
+    pub fn throughput(&self, seconds_per_call: f64) -> Throughput {
+        let ceiling = match &self.ceiling {
+            Ceiling::None => None,
+            Ceiling::Bandwidth(kernel, threads) => {
+                let limits = limits();
+                limits.bandwidth_of(*kernel, *threads).map(|rate| {
+                    let label =
+                        format!("{} bandwidth, {}", kernel.name(), threads.describe(&limits));
+                    (label, rate)
+                })
+            }
+            Ceiling::PeakFlops(threads) => {
+                let limits = limits();
+                let peak = limits.peak_flops(*threads);
+                Some((format!("peak FLOP/s, {}", threads.describe(&limits)), peak))
+            }
+            Ceiling::Measured { label, per_second } => Some((label.clone(), *per_second)),
+        };
+        Throughput {
+            per_second: self.amount / seconds_per_call,
+            unit: self.unit,
+            ceiling,
+        }
+    }
+}
+
+/// A measured rate, and the ceiling it is set against where there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Throughput {
+    /// Units of work per second.
+    pub per_second: f64,
+    /// What the work counts.
+    pub unit: WorkUnit,
+    /// The ceiling's name and rate (units per second).
+    pub ceiling: Option<(String, f64)>,
+}
+
+impl Throughput {
+    /// The rate as a fraction of the ceiling (0.82 is 82 %), where there is a ceiling.
+    pub fn share(&self) -> Option<f64> {
+        self.ceiling
+            .as_ref()
+            .map(|(_, limit)| self.per_second / limit)
+    }
+
+    /// The rate as text: `12.3 GB/s`.
+    pub fn rate(&self) -> String {
+        format_rate(self.per_second, self.unit.symbol())
+    }
+
+    /// The share as text, `82.3% of copy bandwidth, 1 thread`, or empty without a ceiling.
+    pub fn share_text(&self) -> String {
+        match (&self.ceiling, self.share()) {
+            (Some((label, _)), Some(share)) => format!("{} of {label}", format_percent(share)),
+            _ => String::new(),
+        }
+    }
+}
+
+impl fmt::Display for Throughput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.share() {
+            Some(_) => write!(f, "{} ({})", self.rate(), self.share_text()),
+            None => write!(f, "{}", self.rate()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_shares_follow_from_the_time() {
+        let ceiling = Ceiling::Measured {
+            label: "test ceiling".into(),
+            per_second: 2e9,
+        };
+        let throughput = Work::bytes(1_000_000).against(ceiling).throughput(1e-3);
+        assert_eq!(throughput.per_second, 1e9);
+        assert_eq!(throughput.share(), Some(0.5));
+        assert_eq!(throughput.to_string(), "1.00 GB/s (50.0% of test ceiling)");
+        let items = Work::items(3_000).throughput(1e-3);
+        assert_eq!(items.to_string(), "3.00 Mitems/s");
+        assert_eq!(items.share(), None);
+    }
+
+    #[test]
+    fn each_unit_has_its_default_ceiling() {
+        assert_eq!(
+            Work::bytes(1).ceiling,
+            Ceiling::Bandwidth(Kernel::Copy, Threads::One)
+        );
+        assert_eq!(Work::flops(1).ceiling, Ceiling::PeakFlops(Threads::One));
+        assert_eq!(Work::items(1).ceiling, Ceiling::None);
+        assert_eq!(Work::flops(2).unit.symbol(), "FLOP");
+    }
+}
