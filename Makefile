@@ -8,13 +8,18 @@ PYTHON := .venv/bin/python
 # JupyterLab refuses to run as root (containers, CI machines) unless told it may.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# `make run NB=03` executes only the notebooks whose names start with 03 (NB=03 07 for two).
+NB ?=
+NOTEBOOKS := $(if $(strip $(NB)),$(sort $(foreach n,$(NB),$(wildcard notebooks/$(n)*.ipynb))),$(wildcard notebooks/*.ipynb))
+
 .PHONY: setup run lab test bench clean
 
 setup:
 	@scripts/setup.sh
 
 run: setup
-	$(PYTHON) scripts/nbexec.py --out build notebooks/*.ipynb
+	@test -n "$(NOTEBOOKS)" || { echo "no notebook matches NB=$(NB) in notebooks/"; exit 1; }
+	$(PYTHON) scripts/nbexec.py --out build $(NOTEBOOKS)
 
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)

@@ -3,6 +3,13 @@
 
 use hpr::{memit, HprError};
 use std::hint::black_box;
+use std::io::Write as _;
+
+/// Says, where `cargo test` shows it, that a check could not run here (libtest hides what
+/// passing tests print with `println!`, not what they write to the real stderr).
+fn skipped(what: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED {what}");
+}
 
 #[test]
 fn memit_counts_exactly() {
@@ -43,8 +50,9 @@ fn memit_counts_exactly() {
         black_box(v)
     })
     .unwrap();
-    if let Some(peak) = usage.peak_rss_increase {
-        assert!(peak >= 60 << 20, "{usage}");
+    match usage.peak_rss_increase {
+        Some(peak) => assert!(peak >= 60 << 20, "{usage}"),
+        None => skipped("the peak RSS check: this kernel cannot reset VmHWM"),
     }
     assert!(
         usage.retained_heap.expect("glibc reports heap use") >= 64 << 20,

@@ -1,7 +1,7 @@
 //! Every notebook is valid nbformat 4 for the `rust` kernel, without outputs, with the shared
 //! setup cell.
 
-use notebook_tests::{notebooks, static_problems};
+use notebook_tests::{notebooks, root, static_problems, SETUP_LINES};
 
 #[test]
 fn every_notebook_passes_the_static_checks() {
@@ -34,4 +34,18 @@ fn notebooks_are_numbered() {
             "{name} should start with a two-digit chapter number"
         );
     }
+}
+
+#[test]
+fn the_readme_shows_the_setup_cell_the_checks_enforce() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```\n{SETUP_LINES}\n```")),
+        "README.md's setup cell differs from notebook_tests::SETUP_LINES:\n{SETUP_LINES}"
+    );
+    let guide = std::fs::read_to_string(root().join("CONTRIBUTING.md")).unwrap();
+    assert!(
+        guide.contains(&format!("```\n{SETUP_LINES}\n```")),
+        "CONTRIBUTING.md's setup cell differs from notebook_tests::SETUP_LINES"
+    );
 }
