@@ -27,6 +27,7 @@ lab: setup
 test: setup
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc -p hpr --no-deps
 	cargo test --workspace
 
 bench:

@@ -2,65 +2,58 @@
 
 //! # How the crate is organised
 //!
-//! - **Measuring** ([`timeit`], [`compare`], [`scaling`], [`memit`], [`counters`],
-//!   [`profile`], [`Sections`], and [`Work`] for throughput) times and counts code.
-//! - **The machine** ([`machine`], [`limits`], [`BuildProfile`]) states what the numbers were
+//! - [`measure`]: [`timeit`], [`compare`], [`scaling`], [`memit`], [`counters`], [`profile`],
+//!   [`Sections`], and [`Work`] for throughput: times and counts code.
+//! - [`machine`](mod@machine): [`machine()`](fn@machine), [`limits`], [`BuildProfile`]: what the numbers were
 //!   measured on and what the hardware allows at best.
-//! - **Rendering** ([`Render`], [`plot`], [`Panel`], the `format_*` units) shows every result
-//!   the same way: HTML in Jupyter, CSV for export, text through `Display`.
-//! - **The Python bridge** ([`python`]) times Python baselines like Rust code and exchanges
-//!   arrays with Python through `.npy` files.
-//! - **Data** ([`rng`], [`PowerLaw`]) makes seeded inputs and fits power laws to results.
+//! - [`render`]: [`Render`], [`plot`], [`Panel`], the `format_*` units: every result shows itself
+//!   the same way, HTML in Jupyter, CSV for export, text through `Display`.
+//! - [`python`]: Python baselines timed like Rust code, and arrays exchanged with Python through
+//!   `.npy` files ([`Exchange`]).
+//! - [`data`]: seeded inputs ([`rng`]) and power laws fitted to results ([`PowerLaw`]).
 //! - **Claims** ([`claim`]) report what one run's timings show, where an assertion would be
 //!   wrong on a busy machine.
 
 mod claims;
-mod data;
+pub mod data;
 mod error;
-mod machine;
-mod measure;
+pub mod machine;
+pub mod measure;
 pub mod python;
-mod render;
+pub mod render;
 #[cfg(test)]
 mod test_support;
 
 pub use claims::{claim, CLAIM_NOT_SEEN, CLAIM_SEEN};
 pub use error::{HprError, Result};
 
-pub use measure::compare::{candidate, compare, compare_with, Candidate};
-pub use measure::comparison::{Comparison, ComparisonRow};
-pub use measure::counters::{counters, software_counters_available, Counter, Counters};
-pub use measure::memory::{
-    memit, memit_named, CountingAllocator, MemoryTable, MemoryUsage, COUNTERS_ENV,
+// Everything also at the crate's root, so that a notebook writes `hpr::timeit` or takes the
+// prelude; the documentation lists each item once, under its group.
+#[doc(no_inline)]
+pub use data::{random_cycle, random_f64s, random_u64s, rng, shuffled, PowerLaw, Rng};
+#[doc(no_inline)]
+pub use machine::{
+    ensure_release_profile, limits, machine, peak_flops_one_thread, pointer_chase_latency,
+    stream_bandwidth, Bandwidth, BuildProfile, Cache, Clock, Kernel, LevelLatency, Limits, Machine,
+    Threads,
 };
-pub use measure::sampling::{profile, profile_with, FunctionShare, Profile, Stack};
-pub use measure::scaling::{scaling, scaling_with, Scaling};
-pub use measure::sections::Sections;
-pub use measure::stats::Summary;
-pub use measure::throughput::{Ceiling, Throughput, Work, WorkUnit};
-pub use measure::timeit::{timeit, Timeit};
-pub use measure::timing::Timing;
-
-pub use machine::build_profile::{ensure_release_profile, BuildProfile};
-pub use machine::clock::Clock;
-pub use machine::describe::{machine, Cache, Machine};
-pub use machine::limits::{
-    limits, peak_flops_one_thread, pointer_chase_latency, stream_bandwidth, Bandwidth, Kernel,
-    LevelLatency, Limits, Threads,
+#[doc(no_inline)]
+pub use measure::{
+    candidate, compare, compare_with, counters, memit, memit_named, profile, profile_with, scaling,
+    scaling_with, software_counters_available, timeit, Candidate, Ceiling, Comparison,
+    ComparisonRow, Counter, Counters, CountingAllocator, FunctionShare, MemoryTable, MemoryUsage,
+    Profile, Scaling, Sections, Stack, Summary, Throughput, Timeit, Timing, Work, WorkUnit,
+    COUNTERS_ENV,
 };
-
-pub use render::panel::Panel;
-pub use render::plot::{self, Figure};
-pub use render::units::{format_bytes, format_duration, format_rate};
-pub use render::{display, Render, RENDERED_TYPES};
-
-pub use data::fit::PowerLaw;
-pub use data::rng::{random_cycle, random_f64s, random_u64s, rng, shuffled, Rng};
-
-pub use python::exchange::Exchange;
-pub use python::npy::NpyElement;
-pub use python::timeit::{python_candidate, python_timeit, python_timeit_with};
-pub use python::{python_interpreter, python_run, PYTHON_ENV};
+#[doc(no_inline)]
+pub use python::{
+    python_candidate, python_interpreter, python_run, python_timeit, python_timeit_with, Exchange,
+    NpyElement, PYTHON_ENV,
+};
+#[doc(no_inline)]
+pub use render::{display, format_bytes, format_duration, format_rate, plot, Figure, Panel};
+#[doc(no_inline)]
+pub use render::{Render, RENDERED_TYPES};
 
 /// N-dimensional arrays for the matrix chapter (with rayon for parallel `Zip`).
 pub use ndarray;

@@ -2,3 +2,6 @@
 
 pub(crate) mod fit;
 pub(crate) mod rng;
+
+pub use fit::PowerLaw;
+pub use rng::{random_cycle, random_f64s, random_u64s, rng, shuffled, Rng};

@@ -5,3 +5,11 @@ pub(crate) mod build_profile;
 pub(crate) mod clock;
 pub(crate) mod describe;
 pub(crate) mod limits;
+
+pub use build_profile::{ensure_release_profile, BuildProfile};
+pub use clock::Clock;
+pub use describe::{machine, Cache, Machine};
+pub use limits::{
+    limits, peak_flops_one_thread, pointer_chase_latency, stream_bandwidth, Bandwidth, Kernel,
+    LevelLatency, Limits, Threads,
+};

@@ -54,7 +54,7 @@ impl ComparisonRow {
     }
 }
 
-/// The result of [`compare`]: a table of candidates with ratios, and a bar chart.
+/// The result of [`compare`](crate::compare): a table of candidates with ratios, and a bar chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
     /// Index of the baseline in `rows`.

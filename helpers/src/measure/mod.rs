@@ -12,3 +12,15 @@ pub(crate) mod stats;
 pub(crate) mod throughput;
 pub(crate) mod timeit;
 pub(crate) mod timing;
+
+pub use compare::{candidate, compare, compare_with, Candidate};
+pub use comparison::{Comparison, ComparisonRow};
+pub use counters::{counters, software_counters_available, Counter, Counters};
+pub use memory::{memit, memit_named, CountingAllocator, MemoryTable, MemoryUsage, COUNTERS_ENV};
+pub use sampling::{profile, profile_with, FunctionShare, Profile, Stack};
+pub use scaling::{scaling, scaling_with, Scaling};
+pub use sections::Sections;
+pub use stats::Summary;
+pub use throughput::{Ceiling, Throughput, Work, WorkUnit};
+pub use timeit::{timeit, Timeit};
+pub use timing::Timing;

@@ -11,10 +11,10 @@ use crate::render::units::format_duration;
 use crate::render::Render;
 use std::fmt;
 
-/// The result of [`timeit`]: per-run times, their summary, and how they were taken.
+/// The result of [`timeit`](crate::timeit): per-run times, their summary, and how they were taken.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timing {
-    /// The name given with [`Timeit::name`], or empty.
+    /// The name given with [`Timeit::name`](crate::Timeit::name), or empty.
     pub name: String,
     /// Seconds per loop for each run, in the order measured.
     pub per_run: Vec<f64>,

@@ -5,6 +5,10 @@ pub(crate) mod exchange;
 pub(crate) mod npy;
 pub(crate) mod timeit;
 
+pub use exchange::Exchange;
+pub use npy::NpyElement;
+pub use timeit::{python_candidate, python_timeit, python_timeit_with};
+
 use crate::error::{HprError, Result};
 use std::path::PathBuf;
 use std::process::Command;

@@ -3,13 +3,17 @@
 //! A result implements [`Render`]: HTML for Jupyter (its table and its plot in one block, since
 //! Jupyter keeps one HTML block per cell), CSV for export, and plain text through `Display`.
 //! evcxr shows a cell's last value by calling an inherent method named `evcxr_display`; the
-//! [`rendered!`] list below gives every result that method, and [`RENDERED_TYPES`] names the
+//! `rendered!` list below gives every result that method, and [`RENDERED_TYPES`] names the
 //! same types for the notebook runner, which flags a result evcxr dumped with `Debug` instead.
 
 pub(crate) mod html;
 pub(crate) mod panel;
 pub mod plot;
 pub(crate) mod units;
+
+pub use panel::Panel;
+pub use plot::Figure;
+pub use units::{format_bytes, format_duration, format_rate};
 
 use std::fmt::Display;
 

@@ -159,7 +159,7 @@ fn format_hex(mut value: usize, out: &mut [u8; 48], start: usize) -> usize {
 }
 
 /// The global allocator that `hpr` installs (feature `count-allocations`, on by default): the
-/// system allocator, counting while a [`memit`] measurement is active.
+/// system allocator, counting while a [`memit`](crate::memit) measurement is active.
 pub struct CountingAllocator;
 
 impl CountingAllocator {
