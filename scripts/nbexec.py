@@ -125,13 +125,16 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir):
     report = {"notebook": str(path), "name": name, "cells": [], "status": "ok", "failure": None,
               "claims_not_seen": []}
     started = time.monotonic()
-    # The kernel's own stderr is cargo's build log: keep it out of the progress output, which
-    # should stay short enough for the failure to be seen, and point at it when something fails.
+    # The kernel's own stderr is cargo's build log, and its stdout has evcxr's start-up chatter
+    # ("No configuration file found, use the default configuration", from its :load_config): keep
+    # both out of the progress output, which should stay short enough for a failure to be seen,
+    # and point at the log when something fails. Cell outputs travel over Jupyter's messages,
+    # not these streams.
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.kernel.log"
     report["kernel_log"] = str(log_path)
     try:
-        with open(log_path, "w") as kernel_log, client.setup_kernel(stderr=kernel_log):
+        with open(log_path, "w") as kernel_log, client.setup_kernel(stdout=kernel_log, stderr=kernel_log):
             for number, index in enumerate(code_cells, 1):
                 cell = nb.cells[index]
                 # Loading dependencies compiles them: allow the first build its own, longer limit.

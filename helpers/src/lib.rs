@@ -17,6 +17,7 @@
 mod claims;
 pub mod data;
 mod error;
+mod guard;
 pub mod machine;
 pub mod measure;
 pub mod python;
@@ -51,9 +52,25 @@ pub use python::{
     NpyElement, PYTHON_ENV,
 };
 #[doc(no_inline)]
-pub use render::{display, format_bytes, format_duration, format_rate, plot, Figure, Panel};
+pub use render::Render;
 #[doc(no_inline)]
-pub use render::{Render, RENDERED_TYPES};
+pub use render::{display, format_bytes, format_duration, format_rate, plot, Figure, Panel};
+
+render::rendered!(
+    Comparison,
+    Counters,
+    Figure,
+    HprError,
+    Limits,
+    Machine,
+    MemoryTable,
+    MemoryUsage,
+    Panel,
+    Profile,
+    Scaling,
+    Sections,
+    Timing,
+);
 
 /// N-dimensional arrays for the matrix chapter (with rayon for parallel `Zip`).
 pub use ndarray;

@@ -2,7 +2,7 @@
 //!
 //! The generator is [`fastrand`]'s wyrand, small and fast, seeded explicitly so that a notebook's
 //! data, and so its checksums, never change between runs. To give the Python side the very same
-//! data, write it with [`Exchange::put`](crate::python::Exchange::put) and `load` it there.
+//! data, write it with [`Exchange::put`](crate::Exchange::put) and `load` it there.
 
 pub use fastrand::Rng;
 

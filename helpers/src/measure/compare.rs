@@ -1,11 +1,11 @@
 //! `compare`: several implementations timed in interleaved rounds against a baseline.
 
 use super::comparison::{Comparison, ComparisonRow};
-use super::guard::catch_panics;
 use super::stats::{median, Summary};
 use super::throughput::Work;
 use super::timeit::{batch_runner, per_loop, plan_runs, BatchRunner, Timeit};
 use crate::error::{HprError, Result};
+use crate::guard::catch_panics;
 use crate::machine::build_profile::BuildProfile;
 use crate::machine::clock::Clock;
 use std::time::Instant;

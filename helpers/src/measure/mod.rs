@@ -3,7 +3,6 @@
 pub(crate) mod compare;
 pub(crate) mod comparison;
 pub(crate) mod counters;
-pub(crate) mod guard;
 pub(crate) mod memory;
 pub(crate) mod sampling;
 pub(crate) mod scaling;

@@ -1,11 +1,11 @@
 //! `scaling`: time versus input size on log-log axes, with the fitted exponent (empirical big-O).
 
-use super::guard::catch_panics;
 use super::throughput::Work;
 use super::timeit::Timeit;
 use super::timing::{footnote, Timing};
 use crate::data::fit::PowerLaw;
 use crate::error::{HprError, Result};
+use crate::guard::catch_panics;
 use crate::render::html::{result_block, Table};
 use crate::render::plot::{Figure, LineChart, Mark, Scale, Series};
 use crate::render::units::format_duration;

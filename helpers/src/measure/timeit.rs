@@ -1,9 +1,9 @@
 //! `timeit`: IPython's `%timeit` for a closure: the settings, and how runs are planned.
 
-use super::guard::catch_panics;
 use super::throughput::Work;
 use super::timing::Timing;
 use crate::error::{HprError, Result};
+use crate::guard::catch_panics;
 use crate::machine::clock::Clock;
 use crate::render::units::format_duration;
 use std::hint::black_box;

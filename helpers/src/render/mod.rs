@@ -3,8 +3,9 @@
 //! A result implements [`Render`]: HTML for Jupyter (its table and its plot in one block, since
 //! Jupyter keeps one HTML block per cell), CSV for export, and plain text through `Display`.
 //! evcxr shows a cell's last value by calling an inherent method named `evcxr_display`; the
-//! `rendered!` list below gives every result that method, and [`RENDERED_TYPES`] names the
-//! same types for the notebook runner, which flags a result evcxr dumped with `Debug` instead.
+//! `rendered!` list (at the crate's root) gives every result that method, and
+//! [`RENDERED_TYPES`](crate::RENDERED_TYPES) names the same types for the notebook runner,
+//! which flags a result evcxr dumped with `Debug` instead.
 
 pub(crate) mod html;
 pub(crate) mod panel;
@@ -42,7 +43,8 @@ pub fn display(value: &dyn Render) {
 }
 
 /// Gives each listed type evcxr's `evcxr_display` through its [`Render`] impl, and lists their
-/// names in [`RENDERED_TYPES`]: one list, so the two cannot drift apart.
+/// names in `RENDERED_TYPES`: one list, so the two cannot drift apart. It is invoked at the
+/// crate's root, which knows every result type, so that rendering depends on no other group.
 macro_rules! rendered {
     ($($type:ident),* $(,)?) => {
         $(
@@ -59,22 +61,7 @@ macro_rules! rendered {
         pub const RENDERED_TYPES: &[&str] = &[$(stringify!($type)),*];
     };
 }
-
-rendered!(
-    Comparison,
-    Counters,
-    Figure,
-    HprError,
-    Limits,
-    Machine,
-    MemoryTable,
-    MemoryUsage,
-    Panel,
-    Profile,
-    Scaling,
-    Sections,
-    Timing,
-);
+pub(crate) use rendered;
 
 /// An error shows as a red box instead of a `Debug` dump.
 impl Render for crate::HprError {

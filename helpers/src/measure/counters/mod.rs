@@ -6,8 +6,8 @@
 
 mod perf;
 
-use super::guard::catch_panics;
 use crate::error::{HprError, Result};
+use crate::guard::catch_panics;
 use crate::render::html::{notes_html, Table};
 use crate::render::units::format_duration;
 use crate::render::Render;

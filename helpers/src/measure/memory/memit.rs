@@ -2,7 +2,7 @@
 
 use super::allocator::shared;
 use crate::error::{HprError, Result};
-use crate::measure::guard::{catch_panics, prepare};
+use crate::guard::{catch_panics, prepare};
 use crate::render::html::{notes_html, Table};
 use crate::render::units::{format_bytes, format_duration};
 use crate::render::Render;

@@ -4,8 +4,8 @@
 mod flame;
 mod frames;
 
-use super::guard::catch_panics;
 use crate::error::{HprError, Result};
+use crate::guard::catch_panics;
 use crate::render::html::{csv_field, notes_html, Table};
 use crate::render::units::format_duration;
 use crate::render::Render;
@@ -115,7 +115,7 @@ fn below_profiler(names: Vec<String>) -> Vec<String> {
     let end = names.iter().position(is_sampler).unwrap_or(names.len());
     let start = names[..end]
         .iter()
-        .rposition(|n| n.starts_with("hpr::measure::guard::catch_panics"))
+        .rposition(|n| n.starts_with("hpr::guard::catch_panics"))
         .map_or(0, |guard| guard + 1);
     let is_plumbing = |n: &&String| {
         n.starts_with("std::panicking::")
@@ -297,7 +297,7 @@ mod tests {
     fn only_the_profiled_closures_frames_are_kept() {
         let frames: Vec<String> = [
             "main",
-            "hpr::measure::guard::catch_panics",
+            "hpr::guard::catch_panics",
             "std::panicking::catch_unwind",
             "user::work",
             "user::leaf",
