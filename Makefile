@@ -12,7 +12,7 @@ LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB ?=
 NOTEBOOKS := $(if $(strip $(NB)),$(sort $(foreach n,$(NB),$(wildcard notebooks/$(n)*.ipynb))),$(wildcard notebooks/*.ipynb))
 
-.PHONY: setup run lab test bench clean
+.PHONY: setup run lab test bench bench-kernel clean
 
 setup:
 	@scripts/setup.sh
@@ -30,8 +30,12 @@ test: setup
 	RUSTDOCFLAGS="-D warnings" cargo doc -p hpr --no-deps
 	cargo test --workspace
 
-bench:
+bench: bench-kernel
 	cargo bench -p hpr --bench timeit_vs_criterion
+
+# How fast the kernel answers: start to first cell, trivial cells with and without hpr or polars.
+bench-kernel: setup
+	$(PYTHON) scripts/kernel_bench.py
 
 clean:
 	rm -rf build target/notebook-reports

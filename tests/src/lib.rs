@@ -211,14 +211,7 @@ pub fn execute(notebooks: &[PathBuf], cell_timeout_seconds: u32) -> Result<Vec<O
     std::fs::create_dir_all(&report_dir)
         .map_err(|e| format!("creating {}: {e}", report_dir.display()))?;
     let report = report_dir.join(format!("report-{}.json", std::process::id()));
-    let jupyter_path = match std::env::var("JUPYTER_PATH") {
-        Ok(existing) if !existing.is_empty() => {
-            format!("{}/.venv/share/jupyter:{existing}", root.display())
-        }
-        _ => format!("{}/.venv/share/jupyter", root.display()),
-    };
-    let status = Command::new(&python)
-        .arg(root.join("scripts/nbexec.py"))
+    let status = jupyter_script(&python, "nbexec.py")
         .arg("--report")
         .arg(&report)
         .arg("--logs")
@@ -226,9 +219,6 @@ pub fn execute(notebooks: &[PathBuf], cell_timeout_seconds: u32) -> Result<Vec<O
         .arg("--cell-timeout")
         .arg(cell_timeout_seconds.to_string())
         .args(notebooks)
-        .env("JUPYTER_PATH", jupyter_path)
-        .env("PATH", path_with_cargo_bin())
-        .current_dir(&root)
         .status()
         .map_err(|e| format!("could not start {}: {e}", python.display()))?;
     let text = std::fs::read_to_string(&report).map_err(|e| {
@@ -239,6 +229,47 @@ pub fn execute(notebooks: &[PathBuf], cell_timeout_seconds: u32) -> Result<Vec<O
     })?;
     let _ = std::fs::remove_file(&report);
     parse_report(&text)
+}
+
+/// A command running `scripts/<script>` in the project's Python, with the project's `rust`
+/// kernel first on Jupyter's path and evcxr on `PATH`.
+fn jupyter_script(python: &Path, script: &str) -> Command {
+    let root = root();
+    let jupyter_path = match std::env::var("JUPYTER_PATH") {
+        Ok(existing) if !existing.is_empty() => {
+            format!("{}/.venv/share/jupyter:{existing}", root.display())
+        }
+        _ => format!("{}/.venv/share/jupyter", root.display()),
+    };
+    let mut command = Command::new(python);
+    command
+        .arg(root.join("scripts").join(script))
+        .env("JUPYTER_PATH", jupyter_path)
+        .env("PATH", path_with_cargo_bin())
+        .current_dir(&root);
+    command
+}
+
+/// Runs `scripts/interrupt_check.py` and returns its JSON report: what interrupting a running
+/// cell does to the kernel.
+pub fn interrupt_check() -> Result<Value, String> {
+    let python = python()?;
+    let log_dir = root().join("target/notebook-reports/kernel-logs");
+    std::fs::create_dir_all(&log_dir)
+        .map_err(|e| format!("creating {}: {e}", log_dir.display()))?;
+    let output = jupyter_script(&python, "interrupt_check.py")
+        .arg(log_dir.join("interrupt.kernel.log"))
+        .output()
+        .map_err(|e| format!("could not start {}: {e}", python.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "interrupt_check.py failed ({}):\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    serde_json::from_str(stdout.trim()).map_err(|e| format!("unreadable report {stdout:?}: {e}"))
 }
 
 /// Reads the runner's JSON report.
