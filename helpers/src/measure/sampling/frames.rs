@@ -1,18 +1,33 @@
 //! Naming the sampled frames so that a reader can tell whose code each one is.
 
+/// The names of one sampled frame, outermost first (a frame holds several functions where
+/// some were inlined into it).
+pub(super) fn labels(frame: &backtrace::Frame) -> Vec<String> {
+    let library = system_library(frame.ip());
+    let mut names = Vec::new();
+    backtrace::resolve_frame(frame, |symbol| {
+        let name = symbol.name().map(|n| n.to_string());
+        names.push(label(name.as_deref(), library.as_deref()));
+    });
+    if names.is_empty() {
+        names.push(label(None, library.as_deref()));
+    }
+    // The resolver reports the innermost inlined function first.
+    names.reverse();
+    names
+}
+
 /// The name a sampled frame is shown with: the demangled name without its hash for code of
 /// the notebook and its crates; for code inside a system library, the symbol followed by the
 /// library in brackets. glibc's `hypot` calls a static helper named `kernel`, which alone
 /// reads like the operating system's kernel; shown as `kernel [libm.so.6]` it reads for what
-/// it is. Frames the unwinder could not name at all become `[unknown in libm.so.6]`.
-pub(super) fn label(symbol: &pprof::Symbol) -> String {
-    let name = clean_name(&symbol.name());
-    let library = symbol.addr.and_then(system_library);
-    match (name.as_str(), library) {
-        ("Unknown", Some(library)) => format!("[unknown in {library}]"),
-        ("Unknown", None) => "[unknown]".to_owned(),
-        (_, Some(library)) => format!("{name} [{library}]"),
-        (_, None) => name,
+/// it is. Frames without a symbol become `[unknown in libm.so.6]`.
+fn label(name: Option<&str>, library: Option<&str>) -> String {
+    match (name.map(clean_name), library) {
+        (None, Some(library)) => format!("[unknown in {library}]"),
+        (None, None) => "[unknown]".to_owned(),
+        (Some(name), Some(library)) => format!("{name} [{library}]"),
+        (Some(name), None) => name,
     }
 }
 
@@ -29,6 +44,9 @@ pub(super) fn clean_name(name: &str) -> String {
 /// The file name of the system library (under `/lib` or `/usr/lib`) that holds `address`.
 #[cfg(unix)]
 fn system_library(address: *mut std::ffi::c_void) -> Option<String> {
+    if address.is_null() {
+        return None;
+    }
     // SAFETY: dladdr only reads the loader's tables; a zeroed Dl_info is a valid out-parameter.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     // SAFETY: any address may be asked about; dladdr returns 0 for one it does not know.
@@ -57,15 +75,6 @@ fn system_library_name(path: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn symbol(name: &str, addr: Option<*mut std::ffi::c_void>) -> pprof::Symbol {
-        pprof::Symbol {
-            name: Some(name.as_bytes().to_vec()),
-            addr,
-            lineno: None,
-            filename: None,
-        }
-    }
-
     #[test]
     fn names_lose_their_hashes() {
         assert_eq!(
@@ -85,22 +94,24 @@ mod tests {
     }
 
     #[test]
-    fn a_frame_in_libm_names_its_library() {
-        // `hypot` from the C library: its address lies in libm (or libc, where they merged).
-        let hypot = libc_hypot as *mut std::ffi::c_void;
-        let label = label(&symbol("kernel", Some(hypot)));
-        assert!(
-            label.starts_with("kernel [lib") && label.ends_with(']'),
-            "{label}"
+    fn labels_name_the_library_of_system_code() {
+        assert_eq!(
+            label(Some("kernel"), Some("libm.so.6")),
+            "kernel [libm.so.6]"
         );
-        let own = label_of_own_code();
-        assert_eq!(own, "hpr::own_code");
-        assert_eq!(self::label(&symbol("Unknown", None)), "[unknown]");
+        assert_eq!(label(None, Some("libm.so.6")), "[unknown in libm.so.6]");
+        assert_eq!(label(Some("user::f::h0123456789abcdef"), None), "user::f");
+        assert_eq!(label(None, None), "[unknown]");
     }
 
-    fn label_of_own_code() -> String {
-        let here = label_of_own_code as *mut std::ffi::c_void;
-        label(&symbol("hpr::own_code::h0123456789abcdef", Some(here)))
+    #[test]
+    fn addresses_in_libm_are_found_and_our_own_are_not() {
+        // `hypot` from the C library: its code lies in libm (or libc, where they merged).
+        let hypot = system_library(libc_hypot as *mut std::ffi::c_void).unwrap();
+        assert!(hypot.starts_with("lib"), "{hypot}");
+        let own = addresses_in_libm_are_found_and_our_own_are_not as *mut std::ffi::c_void;
+        assert_eq!(system_library(own), None);
+        assert_eq!(system_library(std::ptr::null_mut()), None);
     }
 
     extern "C" {

@@ -70,19 +70,24 @@ pub fn profile_with<R>(frequency: i32, work: impl FnOnce() -> R) -> Result<Profi
     let started = Instant::now();
     let outcome = catch_panics(work);
     let seconds = started.elapsed().as_secs_f64();
-    let report = guard.report().build().map_err(|e| HprError::Unsupported {
-        what: "sampling profiles",
-        reason: e.to_string(),
-    });
+    // Unresolved, to keep each frame's instruction pointer: it names the library a frame is in
+    // even where the symbol table gives no address (stripped system libraries).
+    let report = guard
+        .report()
+        .build_unresolved()
+        .map_err(|e| HprError::Unsupported {
+            what: "sampling profiles",
+            reason: e.to_string(),
+        });
     drop(guard);
     let _ = outcome?;
     let mut merged: BTreeMap<Vec<String>, u64> = BTreeMap::new();
-    for (frames, count) in report?.data {
-        let names: Vec<String> = frames
+    for (sample, count) in report?.data {
+        let names: Vec<String> = sample
             .frames
             .iter()
-            .rev() // pprof lists the leaf first; flame graphs grow from the root
-            .flat_map(|inlined| inlined.iter().rev().map(frames::label))
+            .rev() // the leaf comes first; flame graphs grow from the root
+            .flat_map(frames::labels)
             .collect();
         let frames = below_profiler(names);
         if !frames.is_empty() {
@@ -281,6 +286,32 @@ mod tests {
         );
         let html = profile.to_html();
         assert!(html.contains("<svg") && html.contains("busy_leaf"));
+    }
+
+    #[test]
+    fn frames_inside_the_c_library_name_it() {
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        extern "C" {
+            fn hypot(x: f64, y: f64) -> f64;
+        }
+        // About a second of CPU, nearly all of it inside libm's hypot (on a stack of our own).
+        let work = || {
+            let start = crate::test_support::thread_cpu_seconds();
+            let mut total = 0.0;
+            while crate::test_support::thread_cpu_seconds() - start < 0.5 {
+                for i in 0..100_000 {
+                    // SAFETY: hypot has no preconditions.
+                    total += unsafe { hypot(black_box(i as f64), 3.0) };
+                }
+            }
+            total
+        };
+        let profile = profile(work).unwrap();
+        let in_libm = profile
+            .functions()
+            .into_iter()
+            .find(|f| f.name.contains("hypot") && f.name.contains("[lib"));
+        assert!(in_libm.is_some(), "{profile}");
     }
 
     #[test]
