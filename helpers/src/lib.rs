@@ -20,6 +20,7 @@ mod error;
 mod guard;
 pub mod machine;
 pub mod measure;
+mod process_files;
 pub mod python;
 pub mod render;
 #[cfg(test)]

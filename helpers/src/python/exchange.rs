@@ -5,8 +5,11 @@ use super::npy::{self, NpyElement};
 use super::{python_run, timeit::python_candidate};
 use crate::error::{HprError, Result};
 use crate::measure::compare::Candidate;
+use crate::process_files::{path_for_this_process, remove_stale};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+const PREFIX: &str = "hpr-exchange-";
 
 /// A folder shared with Python: Rust [`put`](Exchange::put)s arrays that Python `load`s, and
 /// Python `save`s results that Rust [`get`](Exchange::get)s. The folder is removed on drop.
@@ -28,19 +31,20 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    /// A new, empty exchange folder under the system's temporary directory.
+    /// A new, empty exchange folder under the system's temporary directory. Folders left by
+    /// kernels that died before dropping theirs are removed first.
     pub fn new() -> Result<Exchange> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "hpr-exchange-{}-{}-{:x}",
-            std::process::id(),
+        remove_stale(PREFIX);
+        let suffix = format!(
+            "-{}-{:x}",
             NEXT.fetch_add(1, Ordering::Relaxed),
             // Each evcxr cell has its own counter: the clock keeps two cells' folders apart.
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos())
         );
-        let dir = std::env::temp_dir().join(name);
+        let dir = path_for_this_process(PREFIX, &suffix);
         std::fs::create_dir_all(&dir)
             .map_err(|e| HprError::io(format!("creating {}", dir.display()), &e))?;
         Ok(Exchange { dir })

@@ -6,13 +6,14 @@
 //! shared by every cell and safe to write: the process id plus its start time (so that a later
 //! process that reuses the id does not read a stale file), in the system's temporary directory.
 
+use crate::process_files::{path_for_this_process, remove_stale};
 use std::path::PathBuf;
+
+const PREFIX: &str = "hpr-limits-";
 
 /// The file that holds this process's measured limits.
 pub(super) fn path() -> PathBuf {
-    let pid = std::process::id();
-    let started = process_start_ticks().unwrap_or(0);
-    std::env::temp_dir().join(format!("hpr-limits-{pid}-{started}.txt"))
+    path_for_this_process(PREFIX, ".txt")
 }
 
 /// What an earlier cell of this process measured, if any.
@@ -20,22 +21,16 @@ pub(super) fn read() -> Option<String> {
     std::fs::read_to_string(path()).ok()
 }
 
-/// Keeps `encoded` for the later cells; a failure only means they measure again.
+/// Keeps `encoded` for the later cells; a failure only means they measure again. The files of
+/// kernels that are gone are removed first.
 pub(super) fn write(encoded: &str) {
+    remove_stale(PREFIX);
     let path = path();
     // Written beside and renamed, so a reader never sees half a file.
     let partial = path.with_extension(format!("partial-{:?}", std::thread::current().id()));
     if std::fs::write(&partial, encoded).is_ok() && std::fs::rename(&partial, &path).is_err() {
         let _ = std::fs::remove_file(&partial);
     }
-}
-
-/// The process's start time in clock ticks since boot (field 22 of `/proc/self/stat`).
-fn process_start_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The command name (field 2) may hold spaces; the fields after its ')' do not.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
 #[cfg(test)]
@@ -46,8 +41,6 @@ mod tests {
     fn the_file_is_named_after_this_process() {
         let name = path().file_name().unwrap().to_string_lossy().into_owned();
         assert!(name.starts_with(&format!("hpr-limits-{}-", std::process::id())));
-        if cfg!(target_os = "linux") {
-            assert!(process_start_ticks().unwrap() > 0);
-        }
+        assert!(name.ends_with(".txt"));
     }
 }
