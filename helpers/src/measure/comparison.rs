@@ -1,7 +1,7 @@
 //! The result of [`compare`](crate::compare): a table of candidates with ratios, and a chart.
 
 use super::stats::Summary;
-use super::throughput::Throughput;
+use super::throughput::{throughput_cells, Throughput, THROUGHPUT_COLUMNS};
 use super::timing::footnote;
 use crate::error::{HprError, Result};
 use crate::machine::build_profile::BuildProfile;
@@ -165,7 +165,7 @@ impl Render for Comparison {
         ];
         let with_work = self.rows.iter().any(|r| r.throughput.is_some());
         if with_work {
-            header.extend(["throughput", "share of the limit"]);
+            header.extend(THROUGHPUT_COLUMNS);
         }
         let mut table = Table::new(&caption, &header);
         for (index, row) in self.rows.iter().enumerate() {
@@ -188,9 +188,7 @@ impl Render for Comparison {
                 row.verdict(index == self.baseline),
             ];
             if with_work {
-                let throughput = row.throughput.as_ref();
-                cells.push(throughput.map(|t| t.rate()).unwrap_or_default());
-                cells.push(throughput.map(|t| t.share_text()).unwrap_or_default());
+                cells.extend(throughput_cells(row.throughput.as_ref()));
             }
             table.row(cells);
         }

@@ -1,6 +1,6 @@
 //! `scaling`: time versus input size on log-log axes, with the fitted exponent (empirical big-O).
 
-use super::throughput::Work;
+use super::throughput::{throughput_cells, Work, THROUGHPUT_COLUMNS};
 use super::timeit::Timeit;
 use super::timing::{footnote, Timing};
 use crate::data::fit::PowerLaw;
@@ -164,7 +164,7 @@ impl Render for Scaling {
         let mut header = vec!["n", "median", "min", "max", "fit"];
         let with_work = self.timings.iter().any(|t| t.throughput.is_some());
         if with_work {
-            header.extend(["throughput", "share of the limit"]);
+            header.extend(THROUGHPUT_COLUMNS);
         }
         let mut table = Table::new(&self.fit.to_string(), &header);
         for (&n, timing) in self.sizes.iter().zip(&self.timings) {
@@ -176,9 +176,7 @@ impl Render for Scaling {
                 format_duration(self.predict(n)),
             ];
             if with_work {
-                let throughput = timing.throughput.as_ref();
-                cells.push(throughput.map(|t| t.rate()).unwrap_or_default());
-                cells.push(throughput.map(|t| t.share_text()).unwrap_or_default());
+                cells.extend(throughput_cells(timing.throughput.as_ref()));
             }
             table.row(cells);
         }

@@ -171,6 +171,17 @@ impl Throughput {
     }
 }
 
+/// The headers of the two columns a table of several results adds for their throughput.
+pub(crate) const THROUGHPUT_COLUMNS: [&str; 2] = ["throughput", "share of the limit"];
+
+/// A result's two throughput cells (rate, share of the limit): empty where no work was given.
+pub(crate) fn throughput_cells(throughput: Option<&Throughput>) -> [String; 2] {
+    match throughput {
+        Some(t) => [t.rate(), t.share_text()],
+        None => [String::new(), String::new()],
+    }
+}
+
 impl fmt::Display for Throughput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.share() {
