@@ -6,7 +6,7 @@ use super::timing::{footnote, Timing};
 use crate::data::fit::PowerLaw;
 use crate::error::{HprError, Result};
 use crate::guard::catch_panics;
-use crate::render::html::{result_block, Table};
+use crate::render::html::{csv_field, result_block, Table};
 use crate::render::plot::{Figure, LineChart, Mark, Scale, Series};
 use crate::render::units::format_duration;
 use crate::render::Render;
@@ -189,17 +189,19 @@ impl Render for Scaling {
         result_block(&table, self.chart(), &notes)
     }
 
-    /// `n,median_seconds,min_seconds,max_seconds,work_per_second` CSV.
+    /// `n,median_seconds,min_seconds,max_seconds,work_per_second,build` CSV.
     fn to_csv(&self) -> String {
-        let mut csv = String::from("n,median_seconds,min_seconds,max_seconds,work_per_second\n");
+        let mut csv =
+            String::from("n,median_seconds,min_seconds,max_seconds,work_per_second,build\n");
         for (&n, t) in self.sizes.iter().zip(&self.timings) {
             let rate = t.throughput.as_ref().map(|t| t.per_second.to_string());
             csv.push_str(&format!(
-                "{n},{:e},{:e},{:e},{}\n",
+                "{n},{:e},{:e},{:e},{},{}\n",
                 t.median(),
                 t.summary.min,
                 t.summary.max,
-                rate.unwrap_or_default()
+                rate.unwrap_or_default(),
+                csv_field(&t.profile.to_string())
             ));
         }
         csv
@@ -237,6 +239,7 @@ mod tests {
         assert_eq!(PowerLaw::fit(&s.points()).unwrap(), s.fit);
         assert!(s.to_html().contains("<svg"));
         assert_eq!(s.to_csv().lines().count(), 4);
+        assert!(s.to_csv().lines().nth(1).unwrap().contains(",\"opt-level "));
         let ceiling = crate::Ceiling::Measured {
             label: "x".into(),
             per_second: 1.0,

@@ -6,6 +6,7 @@ mod frames;
 
 use crate::error::{HprError, Result};
 use crate::guard::catch_panics;
+use crate::machine::build_profile::BuildProfile;
 use crate::render::html::{csv_field, notes_html, Table};
 use crate::render::units::format_duration;
 use crate::render::Render;
@@ -218,6 +219,7 @@ impl Render for Profile {
         if self.samples < 50 {
             notes.push("Few samples: profile longer work for a steadier picture.".into());
         }
+        notes.push(format!("Build: {}.", BuildProfile::current()));
         format!(
             "<div>{}{}{}</div>",
             self.flame_graph(),
@@ -286,6 +288,10 @@ mod tests {
         );
         let html = profile.to_html();
         assert!(html.contains("<svg") && html.contains("busy_leaf"));
+        assert!(
+            html.contains("Build: opt-level"),
+            "the profile states the build"
+        );
     }
 
     #[test]
