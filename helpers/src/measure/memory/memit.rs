@@ -49,6 +49,14 @@ pub struct MemoryUsage {
 /// The result of `work` is dropped after the measurement, so memory it holds counts as retained.
 /// Allocations by functions defined in earlier evcxr cells are counted too (see the module docs).
 ///
+/// Not counted: allocations made inside the standard library's own compiled code. evcxr builds
+/// cells with `-C prefer-dynamic`, so non-generic std functions such as `fs::read_to_string`
+/// run inside `libstd.so`, which allocates through its own default allocator, not `hpr`'s.
+/// Their memory still shows in `peak_rss_increase` and `retained_heap` (glibc sees every
+/// allocation); for counts, allocate the buffer in your code (`String::with_capacity`, then
+/// `Read::read_to_string`). Generic std code (`Vec`, `String`, collections) is compiled into
+/// the cell and counted.
+///
 /// ```
 /// let usage = hpr::memit(|| vec![0u8; 1 << 20]).unwrap();
 /// assert_eq!(usage.allocations, Some(1));
