@@ -30,6 +30,17 @@ if ! command -v mold >/dev/null && ! command -v lld >/dev/null; then
     fi
 fi
 
+# Chapter 12 stores a real word list (about 350,000 words) in every structure it compares.
+if [ ! -f /usr/share/dict/american-english-huge ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        step "installing wamerican-huge, the word list of chapter 12"
+        { apt-get install -y -q wamerican-huge || { apt-get update -q && apt-get install -y -q wamerican-huge; }; } >/dev/null 2>&1 \
+            || echo "    wamerican-huge could not be installed; notebook 12 needs /usr/share/dict/american-english-huge"
+    else
+        echo "note: notebook 12 needs the word list of the Debian package wamerican-huge (apt-get install wamerican-huge)"
+    fi
+fi
+
 # evcxr_jupyter has no --version flag; cargo's install list records the installed version.
 if ! command -v evcxr_jupyter >/dev/null \
     || ! cargo install --list | grep -qF "evcxr_jupyter v$evcxr_version:"; then
