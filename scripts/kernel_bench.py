@@ -1,24 +1,29 @@
 """How fast the evcxr kernel answers, measured through a real Jupyter client.
 
-Three kernels are started one after another in notebooks/ (so `../helpers` resolves as in the
-chapters), each on evcxr's warm compile cache:
+Kernels are started one after another in notebooks/ (so `../helpers` resolves as in the
+chapters), on evcxr's warm compile cache, through the project's kernel launcher
+(scripts/evcxr-kernel) with build folders in a fresh temporary directory:
 
-  plain   no dependency: the reference for trivial cells
-  hpr     the shared setup cell of every notebook
-  polars  the shared setup cell, chapter 07's `:dep polars` cell and a first DataFrame
+  plain           no dependency: the reference for trivial cells
+  hpr             the shared setup cell of every notebook, in a new build folder
+  hpr-restart     the same in the folder the previous kernel left (a restarted kernel)
+  polars          the shared setup cell, chapter 07's `:dep polars` cell and a first DataFrame
+  polars-restart  the same, restarted
 
 For each it records the time from kernel start to each setup cell's reply, then the reply time of
 trivial cells (an expression, a one-line function, a println!), each repeated. It writes
 target/bench/kernel.json and prints a table; `make bench-kernel` runs it.
 
-Usage: kernel_bench.py [--repeats N] [--out FILE] [--kernels plain,hpr,polars]
+Usage: kernel_bench.py [--repeats N] [--out FILE] [--kernels plain,hpr,hpr-restart,...]
 """
 
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -98,10 +103,10 @@ def measure_kernel(name, setup, repeats, log_dir):
 
 
 def table(results):
-    lines = [f"{'kernel':<8} {'ready':>7} {'setup cells (s, since start)':<44} {'trivial median':>14} {'p90':>7}"]
+    lines = [f"{'kernel':<15} {'ready':>6} {'setup cells: s (s since start)':<72} {'trivial median':>14} {'p90':>7}"]
     for r in results:
         setup = ", ".join(f"{s['cell']} {s['seconds']:.1f} ({s['since_start']:.1f})" for s in r["setup"]) or "-"
-        lines.append(f"{r['kernel']:<8} {r['ready_seconds']:>6.1f}s {setup:<44} "
+        lines.append(f"{r['kernel']:<15} {r['ready_seconds']:>5.1f}s {setup:<72} "
                      f"{r['trivial_median']:>13.3f}s {r['trivial_p90']:>6.3f}s")
     plain = next((r for r in results if r["kernel"] == "plain"), None)
     if plain:
@@ -116,7 +121,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "target/bench/kernel.json")
-    parser.add_argument("--kernels", default="plain,hpr,polars")
+    parser.add_argument("--kernels", default="plain,hpr,hpr-restart,polars,polars-restart")
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -127,16 +132,24 @@ def main():
         "polars": [("shared setup", shared), (":dep polars", polars + "\nuse polars::prelude::*;"),
                    ("first DataFrame", FIRST_DATAFRAME)],
     }
+    plans["hpr-restart"] = plans["hpr"]
+    plans["polars-restart"] = plans["polars"]
     wanted = [k.strip() for k in args.kernels.split(",") if k.strip()]
     unknown = [k for k in wanted if k not in plans]
     if unknown:
         parser.error(f"unknown kernels {unknown}; choose from {list(plans)}")
     log_dir = args.out.parent / "kernel-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    # New build folders, so that "hpr" measures a first kernel and "hpr-restart" the next one.
+    build_dirs = tempfile.mkdtemp(prefix="hpr-bench-builds-")
+    os.environ["HPR_EVCXR_BUILD_DIR"] = build_dirs
     results = []
-    for name in wanted:
-        print(f"==> {name} kernel", flush=True)
-        results.append(measure_kernel(name, plans[name], args.repeats, log_dir))
+    try:
+        for name in wanted:
+            print(f"==> {name} kernel", flush=True)
+            results.append(measure_kernel(name, plans[name], args.repeats, log_dir))
+    finally:
+        shutil.rmtree(build_dirs, ignore_errors=True)
     report = {"machine": {"cpus": os.cpu_count(), "platform": sys.platform}, "repeats": args.repeats,
               "results": results}
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")

@@ -64,9 +64,18 @@ fi
 
 # The kernel is registered inside .venv, not in the user's Jupyter; the Makefile puts this
 # directory first on JUPYTER_PATH.
+# Its launcher (scripts/evcxr-kernel) gives each kernel a build folder that the next one reuses.
 kernel_json=.venv/share/jupyter/kernels/rust/kernel.json
-if ! grep -qF "$(command -v evcxr_jupyter)" "$kernel_json" 2>/dev/null; then
+launcher="$root/scripts/evcxr-kernel"
+if ! grep -qF "\"$launcher\"" "$kernel_json" 2>/dev/null; then
     step "registering the evcxr kernel 'rust' in .venv"
     JUPYTER_PATH="$root/.venv/share/jupyter" evcxr_jupyter --install >/dev/null
+    .venv/bin/python - "$kernel_json" "$launcher" <<'PY'
+import json, sys
+path, launcher = sys.argv[1], sys.argv[2]
+spec = json.load(open(path))
+spec["argv"][0] = launcher
+json.dump(spec, open(path, "w"), indent=2)
+PY
 fi
 step "setup complete: evcxr_jupyter $evcxr_version, kernel 'rust' in .venv"

@@ -205,6 +205,15 @@ pub fn python() -> Result<PathBuf, String> {
 
 /// Executes `notebooks` in one runner process (one at a time), returning one outcome each.
 pub fn execute(notebooks: &[PathBuf], cell_timeout_seconds: u32) -> Result<Vec<Outcome>, String> {
+    execute_with_env(notebooks, cell_timeout_seconds, &[])
+}
+
+/// [`execute`] with extra environment variables for the runner and its kernels.
+pub fn execute_with_env(
+    notebooks: &[PathBuf],
+    cell_timeout_seconds: u32,
+    env: &[(&str, &str)],
+) -> Result<Vec<Outcome>, String> {
     let python = python()?;
     let root = root();
     let report_dir = root.join("target/notebook-reports");
@@ -219,6 +228,7 @@ pub fn execute(notebooks: &[PathBuf], cell_timeout_seconds: u32) -> Result<Vec<O
         .arg("--cell-timeout")
         .arg(cell_timeout_seconds.to_string())
         .args(notebooks)
+        .envs(env.iter().copied())
         .status()
         .map_err(|e| format!("could not start {}: {e}", python.display()))?;
     let text = std::fs::read_to_string(&report).map_err(|e| {

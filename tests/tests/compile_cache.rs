@@ -2,7 +2,7 @@
 //! it must take every dependency of `hpr` from evcxr's cache (`~/.cache/evcxr`) instead of
 //! compiling it again. evcxr counts the hits of each cache entry in a `hits` file.
 
-use notebook_tests::{execute, root, SETUP_LINES};
+use notebook_tests::{execute_with_env, root, SETUP_LINES};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::Command;
@@ -56,10 +56,14 @@ fn a_second_kernel_reuses_compiled_dependencies() {
     });
     std::fs::write(&probe, serde_json::to_string(&notebook).unwrap()).unwrap();
 
-    let first = execute(std::slice::from_ref(&probe), 600).unwrap_or_else(|e| panic!("{e}"));
+    // Each kernel in a throwaway build folder, as evcxr makes by default: a build folder kept by
+    // the kernel launcher (scripts/evcxr-kernel) would let the second kernel skip the cache.
+    let cold = [("HPR_EVCXR_BUILD_DIR", "none")];
+    let run = || execute_with_env(std::slice::from_ref(&probe), 600, &cold);
+    let first = run().unwrap_or_else(|e| panic!("{e}"));
     assert!(first[0].failure.is_none(), "{}", first[0]);
     let hits_before = total_hits();
-    let second = execute(std::slice::from_ref(&probe), 600).unwrap_or_else(|e| panic!("{e}"));
+    let second = run().unwrap_or_else(|e| panic!("{e}"));
     assert!(second[0].failure.is_none(), "{}", second[0]);
     let new_hits = total_hits() - hits_before;
 
