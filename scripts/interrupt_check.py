@@ -29,7 +29,11 @@ def run(client, code, timeout=300):
 
 
 def main():
-    log = open(Path(sys.argv[1]) if len(sys.argv) > 1 else "/dev/null", "w")
+    with open(Path(sys.argv[1]) if len(sys.argv) > 1 else "/dev/null", "w") as log:
+        print(json.dumps(check(log)))
+
+
+def check(log):
     manager = KernelManager(kernel_name="rust")
     manager.start_kernel(stdout=log, stderr=log)
     client = manager.client()
@@ -51,7 +55,7 @@ def main():
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
-    print(json.dumps(report))
+    return report
 
 
 if __name__ == "__main__":
