@@ -45,7 +45,7 @@ DIAGNOSTIC = re.compile(r"\[E\d{4}\]|^\s*error(\[E\d{4}\])?:|─\[ command_", re
 # the harness's tests check that these lists equal the crate's. A cell whose plain-text value
 # starts like `Timing { ...` or `Ok(Timing {` is one evcxr failed to render.
 HPR_RENDERED_TYPES = ["Comparison", "Counters", "Figure", "HprError", "Limits", "Machine", "MemoryTable", "MemoryUsage", "Panel", "Profile", "Scaling", "Sections", "Timing"]
-HPR_ERROR_VARIANTS = ["Empty", "NotFinite", "InvalidArgument", "Panicked", "Unsupported", "Python", "Draw", "Io"]
+HPR_ERROR_VARIANTS = ["Empty", "NotFinite", "InvalidArgument", "Panicked", "Unsupported", "Python", "Draw", "Service", "Io"]
 HPR_DEBUG_DUMP = re.compile(
     r"^(Ok\(|Err\()?(" + "|".join(HPR_RENDERED_TYPES + HPR_ERROR_VARIANTS) + r")\s*[{(]")
 # hpr::claim's marker for a performance claim this run's numbers did not show (hpr::CLAIM_NOT_SEEN).

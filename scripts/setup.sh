@@ -41,6 +41,17 @@ if [ ! -f /usr/share/dict/american-english-huge ]; then
     fi
 fi
 
+# Chapter 11 runs its job queue on a real Redis, started by the notebook on a loopback port.
+if ! command -v redis-server >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        step "installing redis-server, the job queue's broker of chapter 11"
+        { apt-get install -y -q redis-server || { apt-get update -q && apt-get install -y -q redis-server; }; } >/dev/null 2>&1 \
+            || echo "    redis-server could not be installed; notebook 11 needs it (Debian package redis-server)"
+    else
+        echo "note: notebook 11 needs redis-server (apt-get install redis-server), or REDIS_URL set to a running Redis"
+    fi
+fi
+
 # evcxr_jupyter has no --version flag; cargo's install list records the installed version.
 if ! command -v evcxr_jupyter >/dev/null \
     || ! cargo install --list | grep -qF "evcxr_jupyter v$evcxr_version:"; then
@@ -49,7 +60,15 @@ if ! command -v evcxr_jupyter >/dev/null \
 fi
 
 python=${PYTHON:-python3}
-command -v "$python" >/dev/null || fail "$python not found: install Python 3.10 or newer"
+command -v "$python" >/dev/null || fail "$python not found: install the Python version that environment.yml pins"
+# The notebooks' statements about Python hold for the interpreter environment.yml pins.
+pinned=$("$python" scripts/python-requirements.py --python environment.yml)
+for interpreter in "$python" .venv/bin/python; do
+    [ -x "$(command -v "$interpreter")" ] || continue
+    found=$("$interpreter" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    [ -z "$pinned" ] || [ "$found" = "$pinned" ] || fail "$interpreter is Python $found, but environment.yml pins $pinned: \
+set PYTHON=/path/to/python$pinned (and remove .venv if it was made with $found)"
+done
 if [ ! -x .venv/bin/python ]; then
     step "creating the Python environment .venv"
     "$python" -m venv .venv || fail "'$python -m venv' failed (on Debian: apt-get install python3-venv)"
@@ -78,4 +97,15 @@ spec["argv"][0] = launcher
 json.dump(spec, open(path, "w"), indent=2)
 PY
 fi
+# The programs the notebooks start as separate processes (a server, queue workers): one crate
+# each under services/, built once here in release mode.
+services=()
+for manifest in services/*/Cargo.toml; do
+    [ -f "$manifest" ] && services+=(-p "$(basename "$(dirname "$manifest")")")
+done
+if [ ${#services[@]} -gt 0 ]; then
+    step "building the notebooks' services: ${services[*]//-p /}"
+    cargo build --release --quiet "${services[@]}"
+fi
+
 step "setup complete: evcxr_jupyter $evcxr_version, kernel 'rust' in .venv"

@@ -53,6 +53,14 @@ pub enum HprError {
         /// The plotting library's message.
         message: String,
     },
+    /// A program the notebook starts beside itself (a server, a broker, a worker) could not be
+    /// started, exited before it was ready, or was not ready in time.
+    Service {
+        /// The service's name, as given to [`Service::command`](crate::Service::command).
+        name: String,
+        /// What happened, with the service's last lines of output.
+        message: String,
+    },
     /// An I/O error from the operating system (reading `/proc`, writing a file...).
     Io {
         /// What was being done.
@@ -81,6 +89,7 @@ impl fmt::Display for HprError {
                 write!(f, "{what} cannot be measured here: {reason}")
             }
             HprError::Draw { what, message } => write!(f, "drawing {what} failed: {message}"),
+            HprError::Service { name, message } => write!(f, "service `{name}`: {message}"),
             HprError::Io { context, message } => write!(f, "{context}: {message}"),
             HprError::Python { message } => write!(f, "Python: {message}"),
         }
@@ -114,6 +123,7 @@ impl HprError {
         "Unsupported",
         "Python",
         "Draw",
+        "Service",
         "Io",
     ];
 
@@ -127,6 +137,7 @@ impl HprError {
             HprError::Unsupported { .. } => "Unsupported",
             HprError::Python { .. } => "Python",
             HprError::Draw { .. } => "Draw",
+            HprError::Service { .. } => "Service",
             HprError::Io { .. } => "Io",
         }
     }
@@ -179,6 +190,10 @@ mod tests {
             },
             HprError::Draw {
                 what: String::new(),
+                message: String::new(),
+            },
+            HprError::Service {
+                name: String::new(),
                 message: String::new(),
             },
             HprError::io("x", &std::io::Error::other("y")),

@@ -11,6 +11,8 @@
 //! - [`python`]: Python baselines timed like Rust code, and arrays exchanged with Python through
 //!   `.npy` files ([`Exchange`]).
 //! - [`data`]: seeded inputs ([`rng`]) and power laws fitted to results ([`PowerLaw`]).
+//! - **Services** ([`Service`], [`free_port`]): programs a notebook starts beside itself (a
+//!   server, a broker, workers), with clear errors when they cannot start, stopped for sure.
 //! - **Claims** ([`claim`]) report what one run's timings show, where an assertion would be
 //!   wrong on a busy machine.
 
@@ -23,6 +25,7 @@ pub mod measure;
 mod process_files;
 pub mod python;
 pub mod render;
+mod service;
 #[cfg(test)]
 mod test_support;
 
@@ -56,6 +59,7 @@ pub use python::{
 pub use render::Render;
 #[doc(no_inline)]
 pub use render::{display, format_bytes, format_duration, format_rate, plot, Figure, Panel};
+pub use service::{free_port, Service, ServiceBuilder};
 
 render::rendered!(
     Comparison,
@@ -98,7 +102,8 @@ pub mod prelude {
         random_cycle, random_f64s, random_u64s, rng, scaling, scaling_with, shuffled,
         stream_bandwidth, timeit, BuildProfile, Ceiling, Comparison, ComparisonRow, Counters,
         Exchange, Figure, HprError, Kernel, Limits, Machine, MemoryTable, MemoryUsage, Panel,
-        PowerLaw, Profile, Render, Scaling, Sections, Threads, Throughput, Timeit, Timing, Work,
+        PowerLaw, Profile, Render, Scaling, Sections, Service, Threads, Throughput, Timeit, Timing,
+        Work,
     };
     pub use rayon::prelude::*;
     pub use std::hint::black_box;

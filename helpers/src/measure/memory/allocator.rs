@@ -37,7 +37,7 @@ pub(super) struct SharedCounters {
     pub(super) deallocations: AtomicU64,
     pub(super) reallocations: AtomicU64,
     pub(super) bytes_allocated: AtomicU64,
-    pub(super) bytes_copied: AtomicU64,
+    pub(super) bytes_in_moved_blocks: AtomicU64,
     pub(super) live_bytes: AtomicI64,
     pub(super) peak_live_bytes: AtomicI64,
 }
@@ -115,7 +115,7 @@ fn attach() -> *mut SharedCounters {
         deallocations: AtomicU64::new(0),
         reallocations: AtomicU64::new(0),
         bytes_allocated: AtomicU64::new(0),
-        bytes_copied: AtomicU64::new(0),
+        bytes_in_moved_blocks: AtomicU64::new(0),
         live_bytes: AtomicI64::new(0),
         peak_live_bytes: AtomicI64::new(0),
     };
@@ -185,10 +185,12 @@ impl CountingAllocator {
     }
 
     #[inline]
-    fn record_copy(bytes: u64) {
+    fn record_move(bytes: u64) {
         if let Some(counters) = shared() {
             if counters.active.load(Ordering::Relaxed) {
-                counters.bytes_copied.fetch_add(bytes, Ordering::Relaxed);
+                counters
+                    .bytes_in_moved_blocks
+                    .fetch_add(bytes, Ordering::Relaxed);
             }
         }
     }
@@ -217,11 +219,11 @@ unsafe impl GlobalAlloc for CountingAllocator {
         let moved = unsafe { System.realloc(pointer, layout, new_size) };
         if !moved.is_null() {
             let grown = new_size as i64 - layout.size() as i64;
-            // A reallocation requests its whole new size; when the block moved, the allocator
-            // copied the old contents (up to the smaller size) to the new place.
+            // A reallocation requests its whole new size. When the block moved, its old contents
+            // (up to the smaller size) are now elsewhere: copied, or for large blocks remapped.
             Self::record(grown, |c| &c.reallocations, new_size as u64);
             if moved != pointer {
-                Self::record_copy(layout.size().min(new_size) as u64);
+                Self::record_move(layout.size().min(new_size) as u64);
             }
         }
         moved

@@ -37,9 +37,11 @@ pub struct MemoryUsage {
     /// Bytes requested by allocations and reallocations (each counts its full new size), so
     /// growing a `Vec` by doubling to n bytes shows about 2n.
     pub bytes_allocated: Option<u64>,
-    /// Bytes copied by reallocations that had to move their block (growing a `Vec` that could
-    /// not grow in place copies its old contents).
-    pub bytes_copied: Option<u64>,
+    /// Bytes in blocks that a reallocation moved to a new address. This is what the allocator
+    /// can know, not how many bytes were copied: glibc copies a small block with `memcpy`, but
+    /// moves a large one (served by `mmap`, 128 KiB and up by default) with `mremap`, which
+    /// remaps its pages and copies nothing. A block that grows in place is not counted.
+    pub bytes_in_moved_blocks: Option<u64>,
     /// Wall time of the call, in seconds.
     pub seconds: f64,
 }
@@ -85,7 +87,7 @@ pub fn memit_named<R>(name: &str, work: impl FnOnce() -> R) -> Result<MemoryUsag
             &counters.deallocations,
             &counters.reallocations,
             &counters.bytes_allocated,
-            &counters.bytes_copied,
+            &counters.bytes_in_moved_blocks,
         ] {
             counter.store(0, Ordering::SeqCst);
         }
@@ -115,7 +117,7 @@ pub fn memit_named<R>(name: &str, work: impl FnOnce() -> R) -> Result<MemoryUsag
             load(&c.reallocations),
             load(&c.deallocations),
             load(&c.bytes_allocated),
-            load(&c.bytes_copied),
+            load(&c.bytes_in_moved_blocks),
         )
     });
     if let Some(counters) = counters {
@@ -137,7 +139,7 @@ pub fn memit_named<R>(name: &str, work: impl FnOnce() -> R) -> Result<MemoryUsag
         reallocations: snapshot.map(|s| s.2),
         deallocations: snapshot.map(|s| s.3),
         bytes_allocated: snapshot.map(|s| s.4),
-        bytes_copied: snapshot.map(|s| s.5),
+        bytes_in_moved_blocks: snapshot.map(|s| s.5),
         seconds,
     })
 }
@@ -198,7 +200,7 @@ impl MemoryUsage {
             ("reallocations", count(self.reallocations)),
             ("deallocations", count(self.deallocations)),
             ("bytes_allocated", count(self.bytes_allocated)),
-            ("bytes_copied", count(self.bytes_copied)),
+            ("bytes_in_moved_blocks", count(self.bytes_in_moved_blocks)),
             ("seconds", self.seconds.to_string()),
         ]
     }
@@ -222,8 +224,8 @@ impl MemoryUsage {
                 bytes_or_unsupported(self.bytes_allocated.map(|b| b as i64)),
             ),
             (
-                "bytes copied by moving reallocations",
-                bytes_or_unsupported(self.bytes_copied.map(|b| b as i64)),
+                "bytes in blocks realloc moved",
+                bytes_or_unsupported(self.bytes_in_moved_blocks.map(|b| b as i64)),
             ),
             ("time", format_duration(self.seconds)),
         ]
@@ -298,7 +300,7 @@ mod tests {
             reallocations: Some(0),
             deallocations: Some(0),
             bytes_allocated: Some(10),
-            bytes_copied: Some(0),
+            bytes_in_moved_blocks: Some(0),
             seconds: 0.001,
         };
         assert!(usage.to_html().contains("unsupported here"));
