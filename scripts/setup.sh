@@ -52,6 +52,17 @@ if ! command -v redis-server >/dev/null; then
     fi
 fi
 
+# The browser test opens the tour in JupyterLab in Debian's Chromium (driven by Playwright).
+if ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        step "installing chromium, the browser of the JupyterLab test"
+        { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } >/dev/null 2>&1 \
+            || echo "    chromium could not be installed; the browser test will be skipped"
+    else
+        echo "note: the browser test needs Debian's chromium (apt-get install chromium); it is skipped without it"
+    fi
+fi
+
 # evcxr_jupyter has no --version flag; cargo's install list records the installed version.
 if ! command -v evcxr_jupyter >/dev/null \
     || ! cargo install --list | grep -qF "evcxr_jupyter v$evcxr_version:"; then
@@ -101,11 +112,11 @@ fi
 # each under services/, built once here in release mode.
 services=()
 for manifest in services/*/Cargo.toml; do
-    [ -f "$manifest" ] && services+=(-p "$(basename "$(dirname "$manifest")")")
+    [ -f "$manifest" ] && services+=("$(basename "$(dirname "$manifest")")")
 done
 if [ ${#services[@]} -gt 0 ]; then
-    step "building the notebooks' services: ${services[*]//-p /}"
-    cargo build --release --quiet "${services[@]}"
+    step "building the notebooks' services: ${services[*]}"
+    cargo build --release --quiet "${services[@]/#/--package=}"
 fi
 
 step "setup complete: evcxr_jupyter $evcxr_version, kernel 'rust' in .venv"
