@@ -282,6 +282,27 @@ pub fn interrupt_check() -> Result<Value, String> {
     serde_json::from_str(stdout.trim()).map_err(|e| format!("unreadable report {stdout:?}: {e}"))
 }
 
+/// Runs `scripts/browser_check.py`: opens `notebook` in JupyterLab in headless Chromium, runs all
+/// its cells, and returns the JSON report (status, rendered tables and plots, problems).
+pub fn browser_check(notebook: &Path, screenshot: &Path) -> Result<Value, String> {
+    let python = python()?;
+    let output = jupyter_script(&python, "browser_check.py")
+        .arg(notebook)
+        .arg("--screenshot")
+        .arg(screenshot)
+        .output()
+        .map_err(|e| format!("could not start {}: {e}", python.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last_line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last_line).map_err(|e| {
+        format!(
+            "browser_check.py gave no report ({}, {e}):\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
 /// Reads the runner's JSON report.
 pub fn parse_report(text: &str) -> Result<Vec<Outcome>, String> {
     let reports: Value =
@@ -438,25 +459,4 @@ mod tests {
         );
         assert!(outcomes[1].to_string().contains("2 cores win"));
     }
-}
-
-/// Runs `scripts/browser_check.py`: opens `notebook` in JupyterLab in headless Chromium, runs all
-/// its cells, and returns the JSON report (status, rendered tables and plots, problems).
-pub fn browser_check(notebook: &Path, screenshot: &Path) -> Result<Value, String> {
-    let python = python()?;
-    let output = jupyter_script(&python, "browser_check.py")
-        .arg(notebook)
-        .arg("--screenshot")
-        .arg(screenshot)
-        .output()
-        .map_err(|e| format!("could not start {}: {e}", python.display()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let last_line = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last_line).map_err(|e| {
-        format!(
-            "browser_check.py gave no report ({}, {e}):\n{stdout}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
 }
