@@ -49,7 +49,7 @@ fn is_stale(rest: &str) -> bool {
     if !std::path::Path::new("/proc/self/stat").exists() {
         return false;
     }
-    tag_of(pid).map_or(true, |running| running != format!("{pid}-{start}"))
+    tag_of(pid).is_none_or(|running| running != format!("{pid}-{start}"))
 }
 
 /// The tag of the running process `pid`, from its start time in `/proc/<pid>/stat` (field 22).
