@@ -19,49 +19,34 @@ if command -v rustup >/dev/null && ! rustup component list --installed | grep -q
     rustup component add rust-src
 fi
 
+have() { command -v "$1" >/dev/null; }
+
+# Installs the Debian package $1 (as root, with apt-get) unless the check after $2 passes; $2 says
+# what it is for. Without root or apt-get, says how to install it instead.
+debian_package() {
+    local package=$1 purpose=$2
+    shift 2
+    "$@" && return 0
+    if [ "$(id -u)" = 0 ] && have apt-get; then
+        step "installing $package: $purpose"
+        { apt-get install -y -q "$package" || { apt-get update -q && apt-get install -y -q "$package"; }; } \
+            >/dev/null 2>&1 || echo "    $package could not be installed; it is missing for $purpose"
+    else
+        echo "note: install the Debian package $package (apt-get install $package) for $purpose"
+    fi
+}
+
 # evcxr links every cell; it picks mold or lld by itself when one is on PATH.
-if ! command -v mold >/dev/null && ! command -v lld >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        step "installing lld, a faster linker for notebook cells"
-        { apt-get install -y -q lld || { apt-get update -q && apt-get install -y -q lld; }; } >/dev/null 2>&1 \
-            || echo "    lld could not be installed; cells will link with the system linker (slower)"
-    else
-        echo "note: neither mold nor lld is installed; cells link faster with one (e.g. apt-get install lld)"
-    fi
-fi
-
+has_fast_linker() { have mold || have lld; }
+debian_package lld "a faster linker for notebook cells" has_fast_linker
 # Chapter 12 stores a real word list (about 350,000 words) in every structure it compares.
-if [ ! -f /usr/share/dict/american-english-huge ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        step "installing wamerican-huge, the word list of chapter 12"
-        { apt-get install -y -q wamerican-huge || { apt-get update -q && apt-get install -y -q wamerican-huge; }; } >/dev/null 2>&1 \
-            || echo "    wamerican-huge could not be installed; notebook 12 needs /usr/share/dict/american-english-huge"
-    else
-        echo "note: notebook 12 needs the word list of the Debian package wamerican-huge (apt-get install wamerican-huge)"
-    fi
-fi
-
-# Chapter 11 runs its job queue on a real Redis, started by the notebook on a loopback port.
-if ! command -v redis-server >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        step "installing redis-server, the job queue's broker of chapter 11"
-        { apt-get install -y -q redis-server || { apt-get update -q && apt-get install -y -q redis-server; }; } >/dev/null 2>&1 \
-            || echo "    redis-server could not be installed; notebook 11 needs it (Debian package redis-server)"
-    else
-        echo "note: notebook 11 needs redis-server (apt-get install redis-server), or REDIS_URL set to a running Redis"
-    fi
-fi
-
-# The browser test opens the tour in JupyterLab in Debian's Chromium (driven by Playwright).
-if ! command -v chromium >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        step "installing chromium, the browser of the JupyterLab test"
-        { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } >/dev/null 2>&1 \
-            || echo "    chromium could not be installed; the browser test will be skipped"
-    else
-        echo "note: the browser test needs Debian's chromium (apt-get install chromium); it is skipped without it"
-    fi
-fi
+debian_package wamerican-huge "notebook 12's word list" test -f /usr/share/dict/american-english-huge
+# Chapter 11 runs its job queue on a real Redis, started by the notebook on a loopback port
+# (or set REDIS_URL to use a running one).
+debian_package redis-server "notebook 11's broker" have redis-server
+# The browser test opens the tour in JupyterLab in Debian's Chromium (driven by Playwright); it
+# is skipped without it.
+debian_package chromium "the JupyterLab browser test" have chromium
 
 # evcxr_jupyter has no --version flag; cargo's install list records the installed version.
 if ! command -v evcxr_jupyter >/dev/null \

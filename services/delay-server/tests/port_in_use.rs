@@ -18,6 +18,24 @@ impl Drop for Running {
     }
 }
 
+/// Starts the server with `args` and returns it with the address it says it listens on.
+fn start(args: &[&str]) -> (Running, String) {
+    let mut child = Command::new(SERVER)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let server = Running(child);
+    let first = lines.next().unwrap().unwrap();
+    let address = first
+        .strip_prefix("listening on ")
+        .expect(&first)
+        .to_string();
+    (server, address)
+}
+
 /// 64-bit FNV-1a, written again here so the test checks the server against the definition.
 fn fnv1a64(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf29ce484222325;
@@ -32,16 +50,23 @@ fn fnv1a64(text: &str) -> u64 {
 fn a_port_in_use_gives_a_clear_error_and_a_failing_exit() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let started = Instant::now();
-    let output = Command::new(SERVER)
+    let mut child = Command::new(SERVER)
         .args(["--port", &port.to_string()])
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "it should fail at once, not hang"
-    );
+    // A server that hangs instead of failing is the bug; a minute is far beyond any start-up.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server neither listened nor failed: it hangs on a port in use");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
     assert!(!output.status.success(), "exit status: {}", output.status);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let expected = format!("cannot listen on 127.0.0.1:{port}: address already in use");
@@ -51,19 +76,7 @@ fn a_port_in_use_gives_a_clear_error_and_a_failing_exit() {
 
 #[test]
 fn the_server_answers_after_the_delay_with_the_checksum() {
-    let mut child = Command::new(SERVER)
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let _server = Running(child);
-    let first = lines.next().unwrap().unwrap();
-    let address = first
-        .strip_prefix("listening on ")
-        .expect(&first)
-        .to_string();
+    let (_server, address) = start(&["--port", "0"]);
     assert!(
         address.starts_with("127.0.0.1:") && !address.ends_with(":0"),
         "{address}"
@@ -91,23 +104,11 @@ fn the_server_answers_after_the_delay_with_the_checksum() {
         elapsed >= Duration::from_millis(200),
         "answered after {elapsed:?}"
     );
-    assert!(
-        elapsed < Duration::from_secs(5),
-        "answered after {elapsed:?}"
-    );
 }
 
 #[test]
 fn a_bad_request_is_refused_with_a_reason() {
-    let mut child = Command::new(SERVER)
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let _server = Running(child);
-    let first = lines.next().unwrap().unwrap();
-    let address = first.strip_prefix("listening on ").unwrap().to_string();
+    let (_server, address) = start(&[]);
     let mut stream = TcpStream::connect(&address).unwrap();
     let request = "GET /add?name=x&delay=soon HTTP/1.1\r\nHost: l\r\nConnection: close\r\n\r\n";
     stream.write_all(request.as_bytes()).unwrap();

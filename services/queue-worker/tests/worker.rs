@@ -40,7 +40,7 @@ fn start_server() -> Option<Server> {
         .spawn()
         .ok()?;
     let server = Server(child, port, dir);
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
         assert!(Instant::now() < deadline, "redis-server did not start");
         std::thread::sleep(Duration::from_millis(10));
