@@ -44,11 +44,11 @@ pub use machine::{
 };
 #[doc(no_inline)]
 pub use measure::{
-    candidate, compare, compare_with, counters, memit, memit_named, profile, profile_with, scaling,
-    scaling_with, software_counters_available, timeit, Candidate, Ceiling, Comparison,
-    ComparisonRow, Counter, Counters, CountingAllocator, FunctionShare, MemoryTable, MemoryUsage,
-    Profile, Scaling, Sections, Stack, Summary, Throughput, Timeit, Timing, Work, WorkUnit,
-    COUNTERS_ENV,
+    candidate, compare, compare_with, counters, memit, memit_named, percentile, profile,
+    profile_with, scaling, scaling_with, software_counters_available, timeit, Candidate, Ceiling,
+    Comparison, ComparisonRow, Counter, Counters, CountingAllocator, FunctionShare, MemoryTable,
+    MemoryUsage, Profile, Scaling, Sections, Stack, Summary, Throughput, Timeit, Timing, Work,
+    WorkUnit, COUNTERS_ENV,
 };
 #[doc(no_inline)]
 pub use python::{
@@ -93,17 +93,17 @@ pub use fastrand;
 /// Everything a notebook needs: `use hpr::prelude::*;`.
 pub mod prelude {
     pub use crate::plot::{
-        self, bar_chart, heatmap, histogram, Bar, LineChart, Mark, Scale, Series,
+        self, bar_chart, heatmap, histogram, Bar, GridChart, LineChart, Mark, Scale, Series,
     };
     pub use crate::{
         candidate, claim, compare, compare_with, counters, ensure_release_profile, format_bytes,
-        format_duration, format_rate, limits, machine, memit, memit_named, pointer_chase_latency,
-        profile, profile_with, python_candidate, python_run, python_timeit, python_timeit_with,
-        random_cycle, random_f64s, random_u64s, rng, scaling, scaling_with, shuffled,
-        stream_bandwidth, timeit, BuildProfile, Ceiling, Comparison, ComparisonRow, Counters,
-        Exchange, Figure, HprError, Kernel, Limits, Machine, MemoryTable, MemoryUsage, Panel,
-        PowerLaw, Profile, Render, Scaling, Sections, Service, Threads, Throughput, Timeit, Timing,
-        Work,
+        format_duration, format_rate, limits, machine, memit, memit_named, percentile,
+        pointer_chase_latency, profile, profile_with, python_candidate, python_run, python_timeit,
+        python_timeit_with, random_cycle, random_f64s, random_u64s, rng, scaling, scaling_with,
+        shuffled, stream_bandwidth, timeit, BuildProfile, Ceiling, Comparison, ComparisonRow,
+        Counters, Exchange, Figure, HprError, Kernel, Limits, Machine, MemoryTable, MemoryUsage,
+        Panel, PowerLaw, Profile, Render, Scaling, Sections, Service, Threads, Throughput, Timeit,
+        Timing, Work,
     };
     pub use rayon::prelude::*;
     pub use std::hint::black_box;

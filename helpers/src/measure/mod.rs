@@ -19,7 +19,7 @@ pub use memory::{memit, memit_named, CountingAllocator, MemoryTable, MemoryUsage
 pub use sampling::{profile, profile_with, FunctionShare, Profile, Stack};
 pub use scaling::{scaling, scaling_with, Scaling};
 pub use sections::Sections;
-pub use stats::Summary;
+pub use stats::{percentile, Summary};
 pub use throughput::{Ceiling, Throughput, Work, WorkUnit};
 pub use timeit::{timeit, Timeit};
 pub use timing::Timing;

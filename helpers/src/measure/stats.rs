@@ -86,6 +86,39 @@ impl Summary {
     }
 }
 
+/// The `p`th percentile (`p` in `[0, 100]`) of `samples`, interpolated linearly as NumPy's
+/// `np.percentile` does by default, e.g. the p50 and p99 of request latencies.
+///
+/// ```
+/// let latencies = [0.10, 0.12, 0.11, 0.50, 0.13];
+/// assert_eq!(hpr::percentile(&latencies, 50.0)?, 0.12);
+/// assert!((hpr::percentile(&latencies, 99.0)? - 0.4852).abs() < 1e-12);
+/// # Ok::<(), hpr::HprError>(())
+/// ```
+///
+/// # Errors
+/// On an empty list, a NaN or infinite sample, or `p` outside `[0, 100]`.
+pub fn percentile(samples: &[f64], p: f64) -> Result<f64> {
+    if !(0.0..=100.0).contains(&p) {
+        return Err(HprError::invalid(
+            "p",
+            format!("{p} is not a percentile in [0, 100]"),
+        ));
+    }
+    if samples.is_empty() {
+        return Err(HprError::Empty { what: "samples" });
+    }
+    if let Some(&bad) = samples.iter().find(|x| !x.is_finite()) {
+        return Err(HprError::NotFinite {
+            what: "samples",
+            value: bad,
+        });
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Ok(quantile_sorted(&sorted, p / 100.0))
+}
+
 /// Quantile `q` in `[0, 1]` of already sorted, non-empty samples, by linear interpolation.
 pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     let position = q * (sorted.len() - 1) as f64;
@@ -116,6 +149,31 @@ mod tests {
         // np.std(x, ddof=1)
         assert!((s.std_dev - 2.748376).abs() < 1e-6);
         assert_eq!(s.outliers, 0);
+    }
+
+    #[test]
+    fn percentile_matches_numpy_and_refuses_bad_input() {
+        let x = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
+        // np.percentile(x, [0, 25, 90, 100]) == [1, 1.75, 6.9, 9]
+        for (p, expected) in [(0.0, 1.0), (25.0, 1.75), (90.0, 6.9), (100.0, 9.0)] {
+            assert!(
+                (percentile(&x, p).unwrap() - expected).abs() < 1e-12,
+                "p{p}"
+            );
+        }
+        assert!(matches!(
+            percentile(&x, 100.5),
+            Err(HprError::InvalidArgument { .. })
+        ));
+        assert!(matches!(
+            percentile(&x, f64::NAN),
+            Err(HprError::InvalidArgument { .. })
+        ));
+        assert!(matches!(percentile(&[], 50.0), Err(HprError::Empty { .. })));
+        assert!(matches!(
+            percentile(&[f64::NAN], 50.0),
+            Err(HprError::NotFinite { .. })
+        ));
     }
 
     #[test]

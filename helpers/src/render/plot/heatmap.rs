@@ -83,7 +83,7 @@ pub fn heatmap(title: &str, values: &[f64], width: usize, height: usize) -> Resu
 }
 
 /// A perceptually ordered colormap close to viridis, for `t` in `[0, 1]`.
-fn colormap(t: f64) -> [u8; 3] {
+pub(super) fn colormap(t: f64) -> [u8; 3] {
     const STOPS: [[f64; 3]; 5] = [
         [68.0, 1.0, 84.0],
         [59.0, 82.0, 139.0],

@@ -4,11 +4,13 @@
 //! the plotted numbers as CSV.
 
 mod bar;
+mod grid;
 mod heatmap;
 mod histogram;
 mod line;
 
 pub use bar::{bar_chart, Bar};
+pub use grid::GridChart;
 pub use heatmap::heatmap;
 pub use histogram::histogram;
 pub use line::{LineChart, Mark, Series};
