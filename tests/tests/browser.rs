@@ -31,7 +31,7 @@ fn the_tour_renders_tables_and_plots_in_jupyterlab_and_a_broken_notebook_is_caug
 
     // The same check fails on a notebook whose cell panics: the check can see a broken page.
     let broken = check(
-        "tests/fixtures/browser_broken.ipynb",
+        "tests/fixtures/browser/broken.ipynb",
         "target/browser/broken.png",
     )
     .expect("Chromium was there a moment ago");
