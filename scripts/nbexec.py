@@ -20,7 +20,8 @@ Cells tagged `raises-exception` (Jupyter's convention) may fail without failing 
 
 Usage:
   nbexec.py [--out DIR] [--report FILE] [--logs DIR] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
---out writes each executed notebook and its HTML rendering, plus DIR/index.html; --report writes
+--out writes each executed notebook and its HTML rendering, plus DIR/index.html, a gallery of
+every chapter's status, run time and measured "What this shows" headlines; --report writes
 a JSON summary that the Rust test harness reads. Exit status 1 if any notebook failed.
 """
 
@@ -50,6 +51,9 @@ HPR_DEBUG_DUMP = re.compile(
     r"^(Ok\(|Err\()?(" + "|".join(HPR_RENDERED_TYPES + HPR_ERROR_VARIANTS) + r")\s*[{(]")
 # hpr::claim's marker for a performance claim this run's numbers did not show (hpr::CLAIM_NOT_SEEN).
 CLAIM_NOT_SEEN = "✘ not seen on this run:"
+# Every section of a chapter ends with a measured sentence that starts like this: the chapter's
+# headline numbers, gathered into the gallery.
+HEADLINE = "What this shows:"
 KERNEL_DIED = re.compile(r"Subprocess terminated|Child process terminated|kernel died", re.IGNORECASE)
 
 
@@ -94,6 +98,22 @@ def classify(cell):
     return None
 
 
+def headlines(cell):
+    """The measured "What this shows: ..." sentences a cell printed, without the prefix."""
+    return [line[len(HEADLINE):].strip() for line in stream_text(cell, "stdout").splitlines()
+            if line.startswith(HEADLINE)]
+
+
+def title_of(nb, name):
+    """The notebook's first markdown heading, or its file name."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return name
+
+
 def claims_not_seen(cell):
     """The lines of a cell's stdout that report a performance claim this run did not show."""
     return [line.strip() for line in stream_text(cell, "stdout").splitlines() if line.startswith(CLAIM_NOT_SEEN)]
@@ -122,8 +142,8 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir):
         shutdown_kernel="immediate",
     )
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    report = {"notebook": str(path), "name": name, "cells": [], "status": "ok", "failure": None,
-              "claims_not_seen": []}
+    report = {"notebook": str(path), "name": name, "title": title_of(nb, name), "cells": [],
+              "status": "ok", "failure": None, "claims_not_seen": [], "headlines": []}
     started = time.monotonic()
     # The kernel's own stderr is cargo's build log, and its stdout has evcxr's start-up chatter
     # ("No configuration file found, use the default configuration", from its :load_config): keep
@@ -157,6 +177,8 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir):
                 for line in claims_not_seen(cell):
                     report["claims_not_seen"].append({"cell": index, "text": line})
                     progress(f"    {line}")
+                for line in headlines(cell):
+                    report["headlines"].append({"cell": index, "text": line})
                 if failure and not allowed:
                     reason, message = failure
                     report["status"] = "failed"
@@ -182,16 +204,73 @@ def write_outputs(nb, report, out_dir):
     (out_dir / f"{report['name']}.html").write_text(body, encoding="utf-8")
 
 
+def machine_summary():
+    """One line on what the notebooks ran on, for the gallery's header."""
+    import platform
+    import subprocess
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(l.split(":", 1)[1].strip() for l in info if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        rustc = "rustc not found"
+    return (f"{cpu}, {os.cpu_count()} logical cores; {platform.system()} {platform.release()}; "
+            f"{rustc}; Python {platform.python_version()}; cells built at opt-level 3 without "
+            "overflow checks or debug assertions (the setup cell checks it)")
+
+
+GALLERY_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
+h1 { margin-bottom: 0.2em; } .machine { color: #555; margin-top: 0; }
+section { border: 1px solid #ddd; border-radius: 8px; padding: 0.8em 1.2em; margin: 1em 0; }
+section h2 { margin: 0 0 0.3em; font-size: 1.2em; } section h2 a { color: inherit; }
+.status { font-size: 0.8em; padding: 2px 8px; border-radius: 10px; color: white; }
+.ok { background: #2a7d2a; } .failed { background: #b22; }
+.meta { color: #666; font-size: 0.9em; } ul { margin: 0.4em 0; padding-left: 1.3em; }
+li { margin: 0.2em 0; } .missed li { color: #8a5a00; } .failure { color: #b22; }
+"""
+
+
+def gallery_section(r):
+    name = html.escape(r["name"])
+    title = html.escape(r.get("title") or r["name"])
+    badge = "ok" if r["status"] == "ok" else "failed"
+    parts = [f"<section><h2><a href=\"{name}.html\">{title}</a> "
+             f"<span class=\"status {badge}\">{html.escape(r['status'])}</span></h2>",
+             f"<div class=\"meta\">{name}.ipynb · {len(r['cells'])} code cells run in "
+             f"{r['seconds']} s · <a href=\"{name}.ipynb\">executed notebook</a></div>"]
+    if r["failure"]:
+        f = r["failure"]
+        parts.append(f"<p class=\"failure\">failed at cell {f['number']}: {html.escape(f['reason'])}: "
+                     f"{html.escape(f['message'][:300])}</p>")
+    if r.get("headlines"):
+        items = "".join(f"<li>{html.escape(h['text'])}</li>" for h in r["headlines"])
+        parts.append(f"<ul>{items}</ul>")
+    if r["claims_not_seen"]:
+        # The claim as stated, without the marker and hpr's reminder about machines and load.
+        claims = [c["text"].replace(CLAIM_NOT_SEEN, "").split(" (timings depend on")[0].strip()
+                  for c in r["claims_not_seen"]]
+        items = "".join(f"<li>{html.escape(c)}</li>" for c in claims)
+        parts.append(f"<div class=\"meta\">timing claims not seen on this run:</div>"
+                     f"<ul class=\"missed\">{items}</ul>")
+    return "".join(parts) + "</section>"
+
+
 def write_index(reports, out_dir):
-    rows = "".join(
-        f"<tr><td><a href=\"{html.escape(r['name'])}.html\">{html.escape(r['name'])}</a></td>"
-        f"<td>{len(r['cells'])}</td><td>{r['seconds']}</td><td>{html.escape(r['status'])}</td></tr>"
-        for r in reports
-    )
-    page = ("<!doctype html><meta charset=\"utf-8\"><title>hpr notebooks</title>"
-            "<h1>High Performance Python, in Rust: executed notebooks</h1>"
-            "<table border=1 cellpadding=4><tr><th>notebook</th><th>cells</th><th>seconds</th><th>status</th></tr>"
-            f"{rows}</table>")
+    """The gallery: every chapter with its status, run time, measured headlines, the timing
+    claims this run did not show, and links to its rendering; readable without Jupyter."""
+    passed = sum(r["status"] == "ok" for r in reports)
+    page = ("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">"
+            "<title>High Performance Python, in Rust: results</title>"
+            f"<style>{GALLERY_STYLE}</style>"
+            "<h1>High Performance Python, in Rust</h1>"
+            f"<p class=\"machine\">{passed} of {len(reports)} notebooks ran green on "
+            f"{time.strftime('%Y-%m-%d %H:%M')}: {html.escape(machine_summary())}</p>"
+            + "".join(gallery_section(r) for r in reports) + "</html>")
     (out_dir / "index.html").write_text(page, encoding="utf-8")
 
 

@@ -145,6 +145,9 @@ pub struct Outcome {
     pub failure: Option<Failure>,
     /// Timing claims (`hpr::claim`) that this run's numbers did not show: reported, not failed.
     pub claims_not_seen: Vec<String>,
+    /// The measured "What this shows: ..." sentences, without the prefix: the gallery's
+    /// headlines.
+    pub headlines: Vec<String>,
 }
 
 /// The first failing cell of a notebook.
@@ -243,7 +246,7 @@ pub fn execute_with_env(
 
 /// A command running `scripts/<script>` in the project's Python, with the project's `rust`
 /// kernel first on Jupyter's path and evcxr on `PATH`.
-fn jupyter_script(python: &Path, script: &str) -> Command {
+pub fn jupyter_script(python: &Path, script: &str) -> Command {
     let root = root();
     let jupyter_path = match std::env::var("JUPYTER_PATH") {
         Ok(existing) if !existing.is_empty() => {
@@ -327,17 +330,22 @@ pub fn parse_report(text: &str) -> Result<Vec<Outcome>, String> {
                     .unwrap_or("")
                     .to_owned(),
             }),
-            claims_not_seen: r["claims_not_seen"]
-                .as_array()
-                .map(|claims| {
-                    claims
-                        .iter()
-                        .filter_map(|c| c["text"].as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            claims_not_seen: texts(&r["claims_not_seen"]),
+            headlines: texts(&r["headlines"]),
         })
         .collect())
+}
+
+/// The `text` fields of a report's list of `{cell, text}` entries.
+fn texts(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| e["text"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `PATH` with `~/.cargo/bin` first, where rustup and `cargo install` put evcxr and cargo.
