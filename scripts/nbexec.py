@@ -20,8 +20,10 @@ Cells tagged `raises-exception` (Jupyter's convention) may fail without failing 
 
 Usage:
   nbexec.py [--out DIR] [--report FILE] [--logs DIR] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
---out writes each executed notebook and its HTML rendering, plus DIR/index.html, a gallery of
-every chapter's status, run time and measured "What this shows" headlines; --report writes
+--out writes each executed notebook and its HTML rendering, DIR/results/NAME.json (the results
+hpr::Headline recorded, with the machine, compared with the previous run's file there), and
+DIR/index.html, a gallery of every chapter's status, run time, results and measured "What this
+shows" headlines; --report writes
 a JSON summary that the Rust test harness reads. Exit status 1 if any notebook failed.
 """
 
@@ -54,6 +56,13 @@ CLAIM_NOT_SEEN = "✘ not seen on this run:"
 # Every section of a chapter ends with a measured sentence that starts like this: the chapter's
 # headline numbers, gathered into the gallery.
 HEADLINE = "What this shows:"
+# hpr::claim's marker for a claim this run showed (hpr::CLAIM_SEEN).
+CLAIM_SEEN = "✔ seen on this run:"
+# hpr::Headline::record appends its results to the file this variable names (hpr::RESULTS_FILE_ENV).
+RESULTS_FILE_ENV = "HPR_RESULTS_FILE"
+# A result counts as changed since the previous run beyond its measured noise, or beyond this
+# when it has none.
+DEFAULT_NOISE = 0.10
 KERNEL_DIED = re.compile(r"Subprocess terminated|Child process terminated|kernel died", re.IGNORECASE)
 
 
@@ -98,6 +107,12 @@ def classify(cell):
     return None
 
 
+def claims_seen(cell):
+    """The lines of a cell's stdout that report a claim this run showed, without the marker."""
+    return [line[len(CLAIM_SEEN):].strip() for line in stream_text(cell, "stdout").splitlines()
+            if line.startswith(CLAIM_SEEN)]
+
+
 def headlines(cell):
     """The measured "What this shows: ..." sentences a cell printed, without the prefix."""
     return [line[len(HEADLINE):].strip() for line in stream_text(cell, "stdout").splitlines()
@@ -128,9 +143,16 @@ def kill_process_group(client):
         pass
 
 
-def execute(path, cell_timeout, setup_timeout, progress, log_dir):
+def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=None):
     nb = nbformat.read(path, as_version=4)
     name = Path(path).stem
+    # The kernel inherits this environment: hpr's Headline::record appends to the file.
+    if results_file:
+        results_file.parent.mkdir(parents=True, exist_ok=True)
+        results_file.unlink(missing_ok=True)
+        os.environ[RESULTS_FILE_ENV] = str(results_file)
+    else:
+        os.environ.pop(RESULTS_FILE_ENV, None)
     client = NotebookClient(
         nb,
         timeout=cell_timeout,
@@ -143,7 +165,8 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir):
     )
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     report = {"notebook": str(path), "name": name, "title": title_of(nb, name), "cells": [],
-              "status": "ok", "failure": None, "claims_not_seen": [], "headlines": []}
+              "status": "ok", "failure": None, "claims_not_seen": [], "claims_seen": [],
+              "headlines": [], "results": []}
     started = time.monotonic()
     # The kernel's own stderr is cargo's build log, and its stdout has evcxr's start-up chatter
     # ("No configuration file found, use the default configuration", from its :load_config): keep
@@ -179,6 +202,8 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir):
                     progress(f"    {line}")
                 for line in headlines(cell):
                     report["headlines"].append({"cell": index, "text": line})
+                for line in claims_seen(cell):
+                    report["claims_seen"].append({"cell": index, "text": line})
                 if failure and not allowed:
                     reason, message = failure
                     report["status"] = "failed"
@@ -192,6 +217,9 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir):
     finally:
         kill_process_group(client)
     report["seconds"] = round(time.monotonic() - started, 1)
+    if results_file and results_file.exists():
+        lines = results_file.read_text(encoding="utf-8").splitlines()
+        report["results"] = [json.loads(line) for line in lines if line.strip()]
     return nb, report
 
 
@@ -204,8 +232,40 @@ def write_outputs(nb, report, out_dir):
     (out_dir / f"{report['name']}.html").write_text(body, encoding="utf-8")
 
 
-def machine_summary():
-    """One line on what the notebooks ran on, for the gallery's header."""
+def changes_since(previous, report, machine):
+    """The results that moved beyond their noise since the previous run on this machine."""
+    if not previous or previous.get("machine", {}).get("key") != machine["key"]:
+        return []
+    before = {r["name"]: r for r in previous.get("results", [])}
+    changes = []
+    for result in report["results"]:
+        old = before.get(result["name"])
+        if not old or old["value"] == 0 or old.get("unit") != result["unit"]:
+            continue
+        change = result["value"] / old["value"] - 1
+        noise = max(result.get("noise") or 0, old.get("noise") or 0) or DEFAULT_NOISE
+        if abs(change) > noise:
+            changes.append({"name": result["name"], "previous": old["value"], "value": result["value"],
+                            "unit": result["unit"], "change": change, "noise": noise})
+    return changes
+
+
+def save_results(report, machine, results_dir):
+    """build/results/<notebook>.json: what a later run compares with, and what chapter 13 reads."""
+    path = results_dir / f"{report['name']}.json"
+    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    report["changes"] = changes_since(previous, report, machine)
+    kept = {k: report[k] for k in ["name", "title", "status", "seconds", "results", "headlines",
+                                   "claims_seen", "claims_not_seen", "changes"]}
+    kept["machine"] = machine
+    kept["recorded"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    path.write_text(json.dumps(kept, indent=1, ensure_ascii=False), encoding="utf-8")
+    (results_dir / f"{report['name']}.jsonl").unlink(missing_ok=True)
+
+
+def machine_facts():
+    """What the notebooks ran on: the gallery's header, and the key that decides whether two
+    runs' results are comparable."""
     import platform
     import subprocess
     cpu = platform.processor() or platform.machine()
@@ -218,9 +278,11 @@ def machine_summary():
         rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
     except OSError:
         rustc = "rustc not found"
-    return (f"{cpu}, {os.cpu_count()} logical cores; {platform.system()} {platform.release()}; "
-            f"{rustc}; Python {platform.python_version()}; cells built at opt-level 3 without "
-            "overflow checks or debug assertions (the setup cell checks it)")
+    summary = (f"{cpu}, {os.cpu_count()} logical cores; {platform.system()} {platform.release()}; "
+               f"{rustc}; Python {platform.python_version()}; cells built at opt-level 3 without "
+               "overflow checks or debug assertions (the setup cell checks it)")
+    return {"key": f"{platform.node()} | {cpu} | {os.cpu_count()} cores | {rustc}",
+            "summary": summary}
 
 
 GALLERY_STYLE = """
@@ -232,6 +294,9 @@ section h2 { margin: 0 0 0.3em; font-size: 1.2em; } section h2 a { color: inheri
 .ok { background: #2a7d2a; } .failed { background: #b22; }
 .meta { color: #666; font-size: 0.9em; } ul { margin: 0.4em 0; padding-left: 1.3em; }
 li { margin: 0.2em 0; } .missed li { color: #8a5a00; } .failure { color: #b22; }
+table.results { border-collapse: collapse; margin: 0.5em 0; font-size: 0.92em; }
+table.results td, table.results th { border-bottom: 1px solid #eee; padding: 3px 10px 3px 0;
+  text-align: left; vertical-align: top; }
 """
 
 
@@ -247,6 +312,18 @@ def gallery_section(r):
         f = r["failure"]
         parts.append(f"<p class=\"failure\">failed at cell {f['number']}: {html.escape(f['reason'])}: "
                      f"{html.escape(f['message'][:300])}</p>")
+    if r.get("results"):
+        moved = {c["name"]: c for c in r.get("changes", [])}
+        rows = []
+        for result in r["results"]:
+            change = moved.get(result["name"])
+            note = (f"{change['change']:+.0%} since the previous run ({change['previous']:.4g})"
+                    if change else "")
+            rows.append(f"<tr><td>{html.escape(result['name'])}</td><td>{result['value']:.4g} "
+                        f"{html.escape(result['unit'])}</td><td>{html.escape(result['compares'])}</td>"
+                        f"<td>{html.escape(note)}</td></tr>")
+        parts.append("<table class=\"results\"><tr><th>result</th><th>value</th><th>compares</th>"
+                     f"<th>change</th></tr>{''.join(rows)}</table>")
     if r.get("headlines"):
         items = "".join(f"<li>{html.escape(h['text'])}</li>" for h in r["headlines"])
         parts.append(f"<ul>{items}</ul>")
@@ -260,7 +337,7 @@ def gallery_section(r):
     return "".join(parts) + "</section>"
 
 
-def write_index(reports, out_dir):
+def write_index(reports, out_dir, machine):
     """The gallery: every chapter with its status, run time, measured headlines, the timing
     claims this run did not show, and links to its rendering; readable without Jupyter."""
     passed = sum(r["status"] == "ok" for r in reports)
@@ -269,7 +346,7 @@ def write_index(reports, out_dir):
             f"<style>{GALLERY_STYLE}</style>"
             "<h1>High Performance Python, in Rust</h1>"
             f"<p class=\"machine\">{passed} of {len(reports)} notebooks ran green on "
-            f"{time.strftime('%Y-%m-%d %H:%M')}: {html.escape(machine_summary())}</p>"
+            f"{time.strftime('%Y-%m-%d %H:%M')}: {html.escape(machine['summary'])}</p>"
             + "".join(gallery_section(r) for r in reports) + "</html>")
     (out_dir / "index.html").write_text(page, encoding="utf-8")
 
@@ -289,18 +366,26 @@ def main():
 
     log_dir = args.logs or (args.out or Path(tempfile.mkdtemp(prefix="nbexec-"))) / "kernel-logs"
     reports = []
+    machine = machine_facts()
+    results_dir = args.out / "results" if args.out else None
     for path in args.notebooks:
         progress(f"==> {path}")
-        nb, report = execute(path, args.cell_timeout, args.setup_timeout, progress, log_dir)
+        results_file = results_dir / f"{Path(path).stem}.jsonl" if results_dir else None
+        nb, report = execute(path, args.cell_timeout, args.setup_timeout, progress, log_dir,
+                             results_file)
         if args.out:
             write_outputs(nb, report, args.out)
+            save_results(report, machine, results_dir)
+            for c in report["changes"]:
+                progress(f"  changed since the previous run: {c['name']}: {c['previous']:.4g} -> "
+                         f"{c['value']:.4g} {c['unit']} ({c['change']:+.0%}, noise {c['noise']:.0%})")
         if report["failure"]:
             f = report["failure"]
             progress(f"  FAILED at cell {f['number']} (#{f['cell']}): {f['reason']}\n    " + f["message"][:800].replace("\n", "\n    "))
             progress(f"  kernel log: {report['kernel_log']}")
         reports.append(report)
     if args.out:
-        write_index(reports, args.out)
+        write_index(reports, args.out, machine)
     if args.report:
         args.report.write_text(json.dumps(reports, indent=1), encoding="utf-8")
 

@@ -13,6 +13,8 @@
 //! - [`data`]: seeded inputs ([`rng`]) and power laws fitted to results ([`PowerLaw`]).
 //! - **Services** ([`Service`], [`free_port`]): programs a notebook starts beside itself (a
 //!   server, a broker, workers), with clear errors when they cannot start, stopped for sure.
+//! - **Results** ([`Headline`]): a chapter's headline numbers, recorded for the gallery and for
+//!   comparing a run with the previous one.
 //! - **Claims** ([`claim`]) report what one run's timings show, where an assertion would be
 //!   wrong on a busy machine.
 
@@ -25,6 +27,7 @@ pub mod measure;
 mod process_files;
 pub mod python;
 pub mod render;
+mod results;
 mod service;
 #[cfg(test)]
 mod test_support;
@@ -59,6 +62,7 @@ pub use python::{
 pub use render::Render;
 #[doc(no_inline)]
 pub use render::{display, format_bytes, format_duration, format_rate, plot, Figure, Panel};
+pub use results::{Headline, RESULTS_FILE_ENV};
 pub use service::{free_port, Service, ServiceBuilder};
 
 render::rendered!(
@@ -101,9 +105,9 @@ pub mod prelude {
         pointer_chase_latency, profile, profile_with, python_candidate, python_run, python_timeit,
         python_timeit_with, random_cycle, random_f64s, random_u64s, rng, scaling, scaling_with,
         shuffled, stream_bandwidth, timeit, BuildProfile, Ceiling, Comparison, ComparisonRow,
-        Counters, Exchange, Figure, HprError, Kernel, Limits, Machine, MemoryTable, MemoryUsage,
-        Panel, PowerLaw, Profile, Render, Scaling, Sections, Service, Threads, Throughput, Timeit,
-        Timing, Work,
+        Counters, Exchange, Figure, Headline, HprError, Kernel, Limits, Machine, MemoryTable,
+        MemoryUsage, Panel, PowerLaw, Profile, Render, Scaling, Sections, Service, Threads,
+        Throughput, Timeit, Timing, Work,
     };
     pub use rayon::prelude::*;
     pub use std::hint::black_box;

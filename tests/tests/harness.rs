@@ -1,6 +1,7 @@
 //! The harness itself: deliberately broken notebooks must each fail, for the right reason.
 
 use notebook_tests::{execute, jupyter_script, notebooks_in, python, root};
+use std::path::Path;
 
 #[test]
 fn broken_fixtures_fail_with_the_right_reason() {
@@ -46,33 +47,62 @@ fn broken_fixtures_fail_with_the_right_reason() {
     );
 }
 
-#[test]
-fn the_gallery_lists_each_notebook_with_its_status_headlines_and_link() {
-    let out = root().join("target/gallery-test");
-    let _ = std::fs::remove_dir_all(&out);
+/// Runs `nbexec.py --out OUT` on `notebooks` with `HPR_TEST_ANSWER=answer`; returns its stdout.
+fn run_into(out: &Path, notebooks: &[&str], answer: &str) -> String {
     let python = python().unwrap_or_else(|e| panic!("{e}"));
     let run = jupyter_script(&python, "nbexec.py")
+        .env("HPR_TEST_ANSWER", answer)
         .arg("--out")
-        .arg(&out)
-        .arg(root().join("tests/fixtures/passing.ipynb"))
+        .arg(out)
+        .args(notebooks.iter().map(|n| root().join(n)))
         .output()
         .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(run.status.success(), "{stdout}");
+    stdout
+}
+
+#[test]
+fn results_outlive_the_run_and_the_gallery_shows_them_with_what_changed() {
+    let out = root().join("target/gallery-test");
+    let _ = std::fs::remove_dir_all(&out);
+    let notebooks = [
+        "tests/fixtures/passing.ipynb",
+        "tests/fixtures/results/recorded.ipynb",
+    ];
+    run_into(&out, &notebooks, "42");
+    let results = std::fs::read_to_string(out.join("results/recorded.json")).unwrap();
+    let results: serde_json::Value = serde_json::from_str(&results).unwrap();
+    assert_eq!(results["results"][0]["name"], "answer", "{results:#}");
+    assert_eq!(results["results"][0]["value"], 42.0, "{results:#}");
+    assert_eq!(
+        results["changes"],
+        serde_json::json!([]),
+        "nothing to compare with yet"
+    );
+    assert!(results["machine"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("logical cores"));
+
+    // A second run with another value: the change is beyond the recorded 1 % noise.
+    let stdout = run_into(&out, &notebooks, "50");
     assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stdout)
+        stdout.contains("changed since the previous run: answer: 42 -> 50 units (+19%"),
+        "{stdout}"
     );
     let page = std::fs::read_to_string(out.join("index.html")).unwrap();
     for expected in [
-        "1 of 1 notebooks ran green",
+        "2 of 2 notebooks ran green",
         "<a href=\"passing.html\">",
         "<li>six sevens make 42</li>",
-        "logical cores",
+        "<td>answer</td><td>50 units</td><td>six sevens</td>",
+        "+19% since the previous run (42)",
     ] {
         assert!(
             page.contains(expected),
             "{expected:?} missing from:\n{page}"
         );
     }
-    assert!(out.join("passing.html").exists() && out.join("passing.ipynb").exists());
+    assert!(out.join("passing.html").exists() && out.join("recorded.ipynb").exists());
 }
