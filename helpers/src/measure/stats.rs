@@ -37,17 +37,7 @@ pub struct Summary {
 impl Summary {
     /// Summarises `samples`; fails on an empty list or a NaN or infinite sample.
     pub fn new(samples: &[f64]) -> Result<Summary> {
-        if samples.is_empty() {
-            return Err(HprError::Empty { what: "samples" });
-        }
-        if let Some(&bad) = samples.iter().find(|x| !x.is_finite()) {
-            return Err(HprError::NotFinite {
-                what: "samples",
-                value: bad,
-            });
-        }
-        let mut sorted = samples.to_vec();
-        sorted.sort_by(f64::total_cmp);
+        let sorted = sorted_finite(samples)?;
         let count = sorted.len();
         let mean = sorted.iter().sum::<f64>() / count as f64;
         let std_dev = if count > 1 {
@@ -105,6 +95,11 @@ pub fn percentile(samples: &[f64], p: f64) -> Result<f64> {
             format!("{p} is not a percentile in [0, 100]"),
         ));
     }
+    Ok(quantile_sorted(&sorted_finite(samples)?, p / 100.0))
+}
+
+/// `samples` sorted, or an error for an empty list or a NaN or infinite sample.
+fn sorted_finite(samples: &[f64]) -> Result<Vec<f64>> {
     if samples.is_empty() {
         return Err(HprError::Empty { what: "samples" });
     }
@@ -116,7 +111,7 @@ pub fn percentile(samples: &[f64], p: f64) -> Result<f64> {
     }
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
-    Ok(quantile_sorted(&sorted, p / 100.0))
+    Ok(sorted)
 }
 
 /// Quantile `q` in `[0, 1]` of already sorted, non-empty samples, by linear interpolation.
