@@ -118,12 +118,7 @@ impl std::fmt::Display for Headline {
 
 /// Four significant digits for reading (the file keeps every digit).
 fn four_digits(value: f64) -> String {
-    let magnitude = value.abs();
-    if value == 0.0 || !(1e-3..1e6).contains(&magnitude) {
-        return format!("{value:.3e}").replace("0.000e0", "0");
-    }
-    let decimals = (3 - magnitude.log10().floor() as i32).max(0) as usize;
-    format!("{value:.decimals$}")
+    crate::render::units::significant(value, 4)
 }
 
 /// `text` as a JSON string literal.

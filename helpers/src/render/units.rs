@@ -72,6 +72,21 @@ pub fn format_rate(per_second: f64, unit: &str) -> String {
     format!("{} {prefix}{unit}/s", three_digits(per_second / scale))
 }
 
+/// `value` with `digits` significant digits (at least 1), in plain notation from 0.001 to a
+/// million and in exponent notation outside: `1.23`, `0.0123`, `1234`, `2.50e-7`.
+pub(crate) fn significant(value: f64, digits: usize) -> String {
+    let digits = digits.max(1);
+    let magnitude = value.abs();
+    if value == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e6).contains(&magnitude) {
+        format!("{value:.precision$e}", precision = digits - 1)
+    } else {
+        let decimals = (digits as i32 - 1 - magnitude.log10().floor() as i32).max(0) as usize;
+        format!("{value:.decimals$}")
+    }
+}
+
 /// A ratio with three decimals, or three significant digits in scientific notation when tiny (a
 /// binary search against a linear scan is 4.20e-5, not 0.000).
 pub(crate) fn format_ratio(ratio: f64) -> String {

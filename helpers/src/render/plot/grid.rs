@@ -5,6 +5,7 @@ use super::heatmap::colormap;
 use super::{check_finite, Figure};
 use crate::error::{HprError, Result};
 use crate::render::html::escape;
+use crate::render::units::significant;
 use std::fmt::Write as _;
 
 const CELL: (usize, usize) = (72, 30);
@@ -196,15 +197,7 @@ fn svg_size(chart: &GridChart) -> (usize, usize) {
 
 /// Three significant digits, without an exponent for the usual range of ratios and times.
 fn default_format(value: f64) -> String {
-    let magnitude = value.abs();
-    if value == 0.0 {
-        "0".into()
-    } else if !(1e-3..1e6).contains(&magnitude) {
-        format!("{value:.2e}")
-    } else {
-        let decimals = (2 - magnitude.log10().floor() as i32).max(0) as usize;
-        format!("{value:.decimals$}")
-    }
+    significant(value, 3)
 }
 
 #[cfg(test)]
