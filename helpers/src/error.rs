@@ -61,6 +61,15 @@ pub enum HprError {
         /// What happened, with the service's last lines of output.
         message: String,
     },
+    /// Chapter 13 reads the results other notebooks recorded, and some are missing or failed.
+    MissingResults {
+        /// The folder the results were looked for in.
+        dir: String,
+        /// Each notebook without usable results, with why (no file, its last run failed...).
+        notebooks: Vec<String>,
+        /// The command that records them.
+        command: String,
+    },
     /// An I/O error from the operating system (reading `/proc`, writing a file...).
     Io {
         /// What was being done.
@@ -91,6 +100,21 @@ impl fmt::Display for HprError {
             HprError::Draw { what, message } => write!(f, "drawing {what} failed: {message}"),
             HprError::Service { name, message } => write!(f, "service `{name}`: {message}"),
             HprError::Io { context, message } => write!(f, "{context}: {message}"),
+            HprError::MissingResults {
+                dir,
+                notebooks,
+                command,
+            } => write!(
+                f,
+                "run {} first, then this one again: `{command}`. No usable results in {dir} \
+                 for: {}",
+                if notebooks.len() == 1 {
+                    "this notebook"
+                } else {
+                    "these notebooks"
+                },
+                notebooks.join("; ")
+            ),
             HprError::Python { message } => write!(f, "Python: {message}"),
         }
     }
@@ -125,6 +149,7 @@ impl HprError {
         "Draw",
         "Service",
         "Io",
+        "MissingResults",
     ];
 
     /// The name of this error's variant, one of [`HprError::VARIANT_NAMES`].
@@ -139,6 +164,7 @@ impl HprError {
             HprError::Draw { .. } => "Draw",
             HprError::Service { .. } => "Service",
             HprError::Io { .. } => "Io",
+            HprError::MissingResults { .. } => "MissingResults",
         }
     }
 }
@@ -197,6 +223,11 @@ mod tests {
                 message: String::new(),
             },
             HprError::io("x", &std::io::Error::other("y")),
+            HprError::MissingResults {
+                dir: String::new(),
+                notebooks: Vec::new(),
+                command: String::new(),
+            },
         ];
         let names: Vec<&str> = all.iter().map(HprError::variant_name).collect();
         assert_eq!(names, HprError::VARIANT_NAMES);

@@ -13,8 +13,8 @@
 //! - [`data`]: seeded inputs ([`rng`]) and power laws fitted to results ([`PowerLaw`]).
 //! - **Services** ([`Service`], [`free_port`]): programs a notebook starts beside itself (a
 //!   server, a broker, workers), with clear errors when they cannot start, stopped for sure.
-//! - **Results** ([`Headline`]): a chapter's headline numbers, recorded for the gallery and for
-//!   comparing a run with the previous one.
+//! - **Results** ([`Headline`], [`Results`]): a chapter's headline numbers, recorded for the
+//!   gallery and for comparing a run with the previous one, and read back by chapter 13.
 //! - **Claims** ([`claim`]) report what one run's timings show, where an assertion would be
 //!   wrong on a busy machine.
 
@@ -62,11 +62,15 @@ pub use python::{
 pub use render::Render;
 #[doc(no_inline)]
 pub use render::{display, format_bytes, format_duration, format_rate, plot, Figure, Panel};
-pub use results::{Headline, RESULTS_FILE_ENV};
+pub use results::{
+    Aspect, BookFigure, ChapterResults, Check, Conditions, Entry, Headline, ResultTable, Results,
+    Verdict, RESULTS_DIR_ENV, RESULTS_FILE_ENV,
+};
 pub use service::{free_port, Service, ServiceBuilder};
 
 render::rendered!(
     Comparison,
+    Conditions,
     Counters,
     Figure,
     HprError,
@@ -76,6 +80,8 @@ render::rendered!(
     MemoryUsage,
     Panel,
     Profile,
+    ResultTable,
+    Results,
     Scaling,
     Sections,
     Timing,
@@ -104,10 +110,10 @@ pub mod prelude {
         format_duration, format_rate, limits, machine, memit, memit_named, percentile,
         pointer_chase_latency, profile, profile_with, python_candidate, python_run, python_timeit,
         python_timeit_with, random_cycle, random_f64s, random_u64s, rng, scaling, scaling_with,
-        shuffled, stream_bandwidth, timeit, BuildProfile, Ceiling, Comparison, ComparisonRow,
-        Counters, Exchange, Figure, Headline, HprError, Kernel, Limits, Machine, MemoryTable,
-        MemoryUsage, Panel, PowerLaw, Profile, Render, Scaling, Sections, Service, Threads,
-        Throughput, Timeit, Timing, Work,
+        shuffled, stream_bandwidth, timeit, Aspect, BuildProfile, Ceiling, Comparison,
+        ComparisonRow, Counters, Exchange, Figure, Headline, HprError, Kernel, Limits, Machine,
+        MemoryTable, MemoryUsage, Panel, PowerLaw, Profile, Render, Results, Scaling, Sections,
+        Service, Threads, Throughput, Timeit, Timing, Work,
     };
     pub use rayon::prelude::*;
     pub use std::hint::black_box;

@@ -37,6 +37,9 @@ pub struct Machine {
     pub memory: Option<u64>,
     /// The kernel's clock source (`tsc`, `kvm-clock`...).
     pub clock_source: Option<String>,
+    /// CPU 0's frequency governor (`performance`, `powersave`, `schedutil`...); virtual machines
+    /// usually do not expose one.
+    pub governor: Option<String>,
     /// Operating system kernel release.
     pub kernel: Option<String>,
     /// Resolution and cost of the timer.
@@ -86,6 +89,12 @@ impl Machine {
             (
                 "clock source".to_owned(),
                 self.clock_source.clone().unwrap_or_else(unknown),
+            ),
+            (
+                "frequency governor".to_owned(),
+                self.governor
+                    .clone()
+                    .unwrap_or_else(|| "not exposed".to_owned()),
             ),
             (
                 "timer".to_owned(),
@@ -157,6 +166,8 @@ pub fn machine() -> Machine {
             .and_then(|line| parse_kib(&line["MemTotal:".len()..]))
             .map(|kib| kib * 1024),
         clock_source: read("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+            .map(|s| s.trim().to_owned()),
+        governor: read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
             .map(|s| s.trim().to_owned()),
         kernel: read("/proc/sys/kernel/osrelease").map(|s| s.trim().to_owned()),
         clock: Clock::get(),

@@ -17,6 +17,8 @@ pub enum Mark {
     Line,
     /// A dashed line (a bound or reference).
     Dashed,
+    /// Points only, not joined (values that are not a curve, e.g. one per chapter).
+    Points,
 }
 
 /// One named series of (x, y) points of a [`LineChart`].
@@ -197,6 +199,15 @@ where
                 .map_err(drawing_error)?
                 .label(one.name.as_str())
                 .legend(legend),
+            Mark::Points => chart
+                .draw_series(
+                    one.points
+                        .iter()
+                        .map(|&p| Circle::new(p, 4, color.filled())),
+                )
+                .map_err(drawing_error)?
+                .label(one.name.as_str())
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled())),
             Mark::Line | Mark::LineAndPoints => chart
                 .draw_series(LineSeries::new(one.points.iter().copied(), style))
                 .map_err(drawing_error)?
@@ -248,5 +259,13 @@ mod tests {
             .y_axis("y", Scale::Log)
             .series(dashed);
         assert!(chart.draw().unwrap().svg.unwrap().contains("bound"));
+        let dots = Series::new("dots", vec![(1.0, 2.0), (1.0, 3.0)]).mark(Mark::Points);
+        let svg = LineChart::new("t")
+            .series(dots)
+            .draw()
+            .unwrap()
+            .svg
+            .unwrap();
+        assert!(svg.contains("dots") && svg.contains("<circle"), "{svg}");
     }
 }
