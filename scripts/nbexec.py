@@ -19,11 +19,12 @@ run did not show: it is listed in the progress output and the summary, and does 
 Cells tagged `raises-exception` (Jupyter's convention) may fail without failing the notebook.
 
 Usage:
-  nbexec.py [--out DIR] [--report FILE] [--logs DIR] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
+  nbexec.py [--out DIR] [--results DIR] [--report FILE] [--logs DIR] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
 --out writes each executed notebook and its HTML rendering, DIR/results/NAME.json (the results
 hpr::Headline recorded, with the machine, compared with the previous run's file there), and
 DIR/index.html, a gallery of every chapter's status, run time, results and measured "What this
-shows" headlines; --report writes
+shows" headlines; --results DIR keeps the results files in DIR instead (without --out, for
+the tests; chapter 13 reads them from there); --report writes
 a JSON summary that the Rust test harness reads. Exit status 1 if any notebook failed.
 """
 
@@ -47,8 +48,8 @@ DIAGNOSTIC = re.compile(r"\[E\d{4}\]|^\s*error(\[E\d{4}\])?:|─\[ command_", re
 # hpr's rendered types (hpr::RENDERED_TYPES) and error variants (hpr::HprError::VARIANT_NAMES);
 # the harness's tests check that these lists equal the crate's. A cell whose plain-text value
 # starts like `Timing { ...` or `Ok(Timing {` is one evcxr failed to render.
-HPR_RENDERED_TYPES = ["Comparison", "Counters", "Figure", "HprError", "Limits", "Machine", "MemoryTable", "MemoryUsage", "Panel", "Profile", "Scaling", "Sections", "Timing"]
-HPR_ERROR_VARIANTS = ["Empty", "NotFinite", "InvalidArgument", "Panicked", "Unsupported", "Python", "Draw", "Service", "Io"]
+HPR_RENDERED_TYPES = ["Comparison", "Conditions", "Counters", "Figure", "HprError", "Limits", "Machine", "MemoryTable", "MemoryUsage", "Panel", "Profile", "ResultTable", "Results", "Scaling", "Sections", "Timing"]
+HPR_ERROR_VARIANTS = ["Empty", "NotFinite", "InvalidArgument", "Panicked", "Unsupported", "Python", "Draw", "Service", "Io", "MissingResults"]
 HPR_DEBUG_DUMP = re.compile(
     r"^(Ok\(|Err\()?(" + "|".join(HPR_RENDERED_TYPES + HPR_ERROR_VARIANTS) + r")\s*[{(]")
 # hpr::claim's marker for a performance claim this run's numbers did not show (hpr::CLAIM_NOT_SEEN).
@@ -60,6 +61,8 @@ HEADLINE = "What this shows:"
 CLAIM_SEEN = "✔ seen on this run:"
 # hpr::Headline::record appends its results to the file this variable names (hpr::RESULTS_FILE_ENV).
 RESULTS_FILE_ENV = "HPR_RESULTS_FILE"
+# hpr::Results (chapter 13) reads every chapter's results from the folder this names (hpr::RESULTS_DIR_ENV).
+RESULTS_DIR_ENV = "HPR_RESULTS_DIR"
 # A result counts as changed since the previous run beyond its measured noise, or beyond this
 # when it has none.
 DEFAULT_NOISE = 0.10
@@ -304,11 +307,14 @@ def gallery_section(r):
     name = html.escape(r["name"])
     title = html.escape(r.get("title") or r["name"])
     badge = "ok" if r["status"] == "ok" else "failed"
+    # A chapter this run did not execute shows its last recorded run (see earlier_runs).
+    when = (f"run in {r['seconds']} s on {r['recorded'].replace('T', ' ')} (an earlier run)"
+            if r.get("earlier") else f"{len(r['cells'])} code cells run in {r['seconds']} s")
     parts = [f"<section><h2><a href=\"{name}.html\">{title}</a> "
              f"<span class=\"status {badge}\">{html.escape(r['status'])}</span></h2>",
-             f"<div class=\"meta\">{name}.ipynb · {len(r['cells'])} code cells run in "
-             f"{r['seconds']} s · <a href=\"{name}.ipynb\">executed notebook</a></div>"]
-    if r["failure"]:
+             f"<div class=\"meta\">{name}.ipynb · {when} · "
+             f"<a href=\"{name}.ipynb\">executed notebook</a></div>"]
+    if r.get("failure"):
         f = r["failure"]
         parts.append(f"<p class=\"failure\">failed at cell {f['number']}: {html.escape(f['reason'])}: "
                      f"{html.escape(f['message'][:300])}</p>")
@@ -337,6 +343,23 @@ def gallery_section(r):
     return "".join(parts) + "</section>"
 
 
+def earlier_runs(reports, results_dir):
+    """The chapters this run did not execute, from their results files, so that `make run NB=13`
+    keeps every chapter in the gallery."""
+    ran = {r["name"] for r in reports}
+    earlier = []
+    for path in sorted(results_dir.glob("*.json")):
+        if path.stem in ran:
+            continue
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        saved["earlier"] = True
+        earlier.append(saved)
+    return earlier
+
+
 def write_index(reports, out_dir, machine):
     """The gallery: every chapter with its status, run time, measured headlines, the timing
     claims this run did not show, and links to its rendering; readable without Jupyter."""
@@ -355,6 +378,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="+")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--results", type=Path, help="where each notebook's results file goes "
+                        "(default: OUT/results with --out, none without)")
     parser.add_argument("--report", type=Path)
     parser.add_argument("--logs", type=Path, help="where each kernel's stderr (its build log) goes")
     parser.add_argument("--cell-timeout", type=int, default=600)
@@ -367,7 +392,12 @@ def main():
     log_dir = args.logs or (args.out or Path(tempfile.mkdtemp(prefix="nbexec-"))) / "kernel-logs"
     reports = []
     machine = machine_facts()
-    results_dir = args.out / "results" if args.out else None
+    results_dir = args.results or (args.out / "results" if args.out else None)
+    if results_dir:
+        # Absolute: the kernels run in their notebook's folder, not in this one.
+        results_dir = results_dir.resolve()
+        results_dir.mkdir(parents=True, exist_ok=True)
+        os.environ[RESULTS_DIR_ENV] = str(results_dir)
     for path in args.notebooks:
         progress(f"==> {path}")
         results_file = results_dir / f"{Path(path).stem}.jsonl" if results_dir else None
@@ -375,6 +405,7 @@ def main():
                              results_file)
         if args.out:
             write_outputs(nb, report, args.out)
+        if results_dir:
             save_results(report, machine, results_dir)
             for c in report["changes"]:
                 progress(f"  changed since the previous run: {c['name']}: {c['previous']:.4g} -> "
@@ -385,7 +416,8 @@ def main():
             progress(f"  kernel log: {report['kernel_log']}")
         reports.append(report)
     if args.out:
-        write_index(reports, args.out, machine)
+        shown = sorted(reports + earlier_runs(reports, results_dir), key=lambda r: r["name"])
+        write_index(shown, args.out, machine)
     if args.report:
         args.report.write_text(json.dumps(reports, indent=1), encoding="utf-8")
 

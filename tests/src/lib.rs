@@ -223,9 +223,13 @@ pub fn execute_with_env(
     std::fs::create_dir_all(&report_dir)
         .map_err(|e| format!("creating {}: {e}", report_dir.display()))?;
     let report = report_dir.join(format!("report-{}.json", std::process::id()));
+    // Results are kept, as `make run` keeps them in build/results, so that chapter 13 (which
+    // reads every chapter's) runs in the tests too.
     let status = jupyter_script(&python, "nbexec.py")
         .arg("--report")
         .arg(&report)
+        .arg("--results")
+        .arg(report_dir.join("results"))
         .arg("--logs")
         .arg(report_dir.join("kernel-logs"))
         .arg("--cell-timeout")
@@ -441,6 +445,20 @@ mod tests {
             runner.contains(&format!("CLAIM_NOT_SEEN = \"{}\"", hpr::CLAIM_NOT_SEEN)),
             "scripts/nbexec.py and hpr::CLAIM_NOT_SEEN disagree"
         );
+    }
+
+    #[test]
+    fn the_runner_and_hpr_name_the_same_results_variables() {
+        let runner = std::fs::read_to_string(root().join("scripts/nbexec.py")).unwrap();
+        for (name, value) in [
+            ("RESULTS_FILE_ENV", hpr::RESULTS_FILE_ENV),
+            ("RESULTS_DIR_ENV", hpr::RESULTS_DIR_ENV),
+        ] {
+            assert!(
+                runner.contains(&format!("{name} = \"{value}\"")),
+                "scripts/nbexec.py's {name} and hpr::{name} disagree"
+            );
+        }
     }
 
     #[test]

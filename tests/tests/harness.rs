@@ -1,6 +1,6 @@
 //! The harness itself: deliberately broken notebooks must each fail, for the right reason.
 
-use notebook_tests::{execute, jupyter_script, notebooks_in, python, root};
+use notebook_tests::{execute, jupyter_script, notebooks_in, parse_report, python, root};
 use std::path::Path;
 
 #[test]
@@ -48,6 +48,7 @@ fn broken_fixtures_fail_with_the_right_reason() {
 }
 
 /// Runs `nbexec.py --out OUT` on `notebooks` with `HPR_TEST_ANSWER=answer`; returns its stdout.
+/// OUT is relative to the workspace root, as `make run` gives `build`.
 fn run_into(out: &Path, notebooks: &[&str], answer: &str) -> String {
     let python = python().unwrap_or_else(|e| panic!("{e}"));
     let run = jupyter_script(&python, "nbexec.py")
@@ -64,13 +65,15 @@ fn run_into(out: &Path, notebooks: &[&str], answer: &str) -> String {
 
 #[test]
 fn results_outlive_the_run_and_the_gallery_shows_them_with_what_changed() {
-    let out = root().join("target/gallery-test");
+    // Relative, as `make run` passes it: the kernels run elsewhere, in their notebook's folder.
+    let relative = Path::new("target/gallery-test");
+    let out = root().join(relative);
     let _ = std::fs::remove_dir_all(&out);
     let notebooks = [
         "tests/fixtures/passing.ipynb",
         "tests/fixtures/results/recorded.ipynb",
     ];
-    run_into(&out, &notebooks, "42");
+    run_into(relative, &notebooks, "42");
     let results = std::fs::read_to_string(out.join("results/recorded.json")).unwrap();
     let results: serde_json::Value = serde_json::from_str(&results).unwrap();
     assert_eq!(results["results"][0]["name"], "answer", "{results:#}");
@@ -86,7 +89,7 @@ fn results_outlive_the_run_and_the_gallery_shows_them_with_what_changed() {
         .contains("logical cores"));
 
     // A second run with another value: the change is beyond the recorded 1 % noise.
-    let stdout = run_into(&out, &notebooks, "50");
+    let stdout = run_into(relative, &notebooks, "50");
     assert!(
         stdout.contains("changed since the previous run: answer: 42 -> 50 units (+19%"),
         "{stdout}"
@@ -105,4 +108,41 @@ fn results_outlive_the_run_and_the_gallery_shows_them_with_what_changed() {
         );
     }
     assert!(out.join("passing.html").exists() && out.join("recorded.ipynb").exists());
+
+    // Running one chapter keeps the others in the gallery, from their last recorded run.
+    run_into(relative, &notebooks[..1], "50");
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(page.contains("<a href=\"recorded.html\">"), "{page}");
+    assert!(page.contains("(an earlier run)"), "{page}");
+    assert!(page.contains("<td>answer</td><td>50 units</td>"), "{page}");
+}
+
+#[test]
+fn lessons_without_results_name_the_chapters_to_run_first() {
+    let empty = root().join("target/lessons-without-results");
+    let _ = std::fs::remove_dir_all(&empty);
+    std::fs::create_dir_all(&empty).unwrap();
+    let report = empty.join("report.json");
+    let python = python().unwrap_or_else(|e| panic!("{e}"));
+    let status = jupyter_script(&python, "nbexec.py")
+        .arg("--results")
+        .arg(&empty)
+        .arg("--report")
+        .arg(&report)
+        .arg(root().join("notebooks/13-lessons.ipynb"))
+        .status()
+        .unwrap();
+    assert!(
+        !status.success(),
+        "chapter 13 ran green without any results"
+    );
+    let outcomes = parse_report(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let failure = outcomes[0].failure.as_ref().expect("a failure");
+    for expected in ["make run NB=\"00 01 02", "00-tour (no results file)"] {
+        assert!(
+            failure.message.contains(expected),
+            "{expected:?} missing: {}",
+            outcomes[0]
+        );
+    }
 }
