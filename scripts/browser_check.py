@@ -68,12 +68,21 @@ def scratch_root(notebook):
     for shared in ["helpers", "Cargo.toml", "Cargo.lock", "services", "target"]:
         if (ROOT / shared).exists():
             (root / shared).symlink_to(ROOT / shared)
+    # JupyterLab's own settings for this run: every cell rendered (not only those in view, so the
+    # screenshot shows outputs after scrolling) and no news toast over the page.
+    settings = root / ".lab-settings"
+    for plugin, values in [("notebook-extension/tracker", {"windowingMode": "none"}),
+                           ("apputils-extension/notification", {"fetchNews": "false"})]:
+        path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
     return root
 
 
 def start_lab(root, port, token, log):
     env = dict(os.environ)
     env["JUPYTER_PATH"] = str(ROOT / ".venv" / "share" / "jupyter")
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(root / ".lab-settings")
     env["PATH"] = f"{Path.home() / '.cargo' / 'bin'}:{env.get('PATH', '')}"
     lab = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
@@ -169,6 +178,8 @@ def show_a_plot(page):
     plots = page.locator(".jp-OutputArea-output svg")
     if plots.count():
         plots.first.scroll_into_view_if_needed()
+        plots.first.wait_for(state="visible", timeout=10_000)
+        page.wait_for_timeout(500)  # the scroll settles before the picture is taken
 
 
 def main():
