@@ -157,3 +157,22 @@ fn lessons_without_results_name_the_chapters_to_run_first() {
         );
     }
 }
+
+#[test]
+fn a_cell_without_dependencies_runs_outside_cargo() {
+    // `cargo test` puts the toolchain's libraries on LD_LIBRARY_PATH; JupyterLab does not. The
+    // kernel's launcher must find libstd for the cells itself.
+    let dir = root().join("target/outside-cargo");
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("report.json");
+    let python = python().unwrap_or_else(|e| panic!("{e}"));
+    jupyter_script(&python, "nbexec.py")
+        .env_remove("LD_LIBRARY_PATH")
+        .arg("--report")
+        .arg(&report)
+        .arg(root().join("tests/fixtures/passing.ipynb"))
+        .status()
+        .unwrap();
+    let outcomes = parse_report(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(outcomes[0].failure.is_none(), "{}", outcomes[0]);
+}
