@@ -41,11 +41,7 @@ pub struct ChapterResults {
 impl ChapterResults {
     /// The chapter's number, the digits its name starts with (`"03"`).
     pub fn number(&self) -> &str {
-        let digits = self
-            .name
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(self.name.len());
-        &self.name[..digits]
+        leading_digits(&self.name)
     }
 
     /// Reads one results file as the notebook runner writes it.
@@ -249,21 +245,27 @@ impl Results {
     }
 
     fn entries(&self, keep: impl Fn(&Headline) -> bool) -> Vec<(&ChapterResults, &Headline)> {
-        let with_chapter = |c| move |r| (c, r);
+        let keep = &keep;
         self.chapters
             .iter()
-            .flat_map(|c| c.results.iter().filter(|r| keep(r)).map(with_chapter(c)))
+            .flat_map(|c| c.results.iter().filter(|r| keep(r)).map(move |r| (c, r)))
             .collect()
     }
 }
 
+/// The digits a notebook's name starts with (`"03"` of `03-vec`), empty when there are none.
+pub(super) fn leading_digits(name: &str) -> &str {
+    let end = name
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(name.len());
+    &name[..end]
+}
+
 /// The digits a notebook's name starts with, or the whole name.
 fn number_of(name: &str) -> &str {
-    let digits = name.find(|c: char| !c.is_ascii_digit()).unwrap_or(0);
-    if digits == 0 {
-        name
-    } else {
-        &name[..digits]
+    match leading_digits(name) {
+        "" => name,
+        digits => digits,
     }
 }
 

@@ -2,7 +2,7 @@
 //! chapters as a table with a plot.
 
 use super::headline::{Aspect, Headline};
-use super::recorded::{ChapterResults, Results};
+use super::recorded::{leading_digits, ChapterResults, Results};
 use crate::error::{HprError, Result};
 use crate::plot::{LineChart, Mark, Scale, Series};
 use crate::render::html::{csv_line, notes_html, result_block, Table};
@@ -22,12 +22,7 @@ pub struct Entry {
 impl Entry {
     /// The chapter's number as a plot position (`"03"` is 3).
     fn position(&self) -> f64 {
-        let digits: String = self
-            .chapter
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        digits.parse().unwrap_or(0.0)
+        leading_digits(&self.chapter).parse().unwrap_or(0.0)
     }
 
     /// This run's value over the book's, when the book gives one.
