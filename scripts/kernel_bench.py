@@ -14,13 +14,22 @@ For each it records the time from kernel start to each setup cell's reply, then 
 trivial cells (an expression, a one-line function, a println!), each repeated. It writes
 target/bench/kernel.json and prints a table; `make bench-kernel` runs it.
 
+Then, for each kernel that keeps its build folder, it splits the last trivial cell's build into
+where the time goes, re-running by hand in that folder what evcxr ran: cargo with nothing to
+build (it checks every crate of the dependency graph), cargo after the cell's source changed
+(cargo and rustc), rustc alone for the cell, and the link alone (the command rustc prints with
+`--print link-args`, run on the object files `-C save-temps` keeps). The rest of a cell's time is
+evcxr's own (rust-analyzer, writing the source, loading the library, running it).
+
 Usage: kernel_bench.py [--repeats N] [--out FILE] [--kernels plain,hpr,hpr-restart,...]
 """
 
 import argparse
 import json
 import os
+import shlex
 import shutil
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -67,6 +76,113 @@ def execute(client, code, timeout):
     return seconds
 
 
+def last_output(client, command):
+    """The text a kernel command (`:linker`, `:last_compile_dir`) prints."""
+    texts = []
+
+    def on_output(message):
+        content = message["content"]
+        if message["msg_type"] == "stream":
+            texts.append(content["text"])
+        elif message["msg_type"] in ("execute_result", "display_data"):
+            texts.append(content["data"].get("text/plain", ""))
+
+    client.execute_interactive(command, timeout=60, output_hook=on_output)
+    return "".join(texts).strip()
+
+
+def median_seconds(action, repeats):
+    samples = []
+    for _ in range(repeats):
+        started = time.monotonic()
+        action()
+        samples.append(time.monotonic() - started)
+    return round(statistics.median(samples), 4)
+
+
+def tool_path(tool):
+    found = subprocess.run(["rustup", "which", tool], capture_output=True, text=True)
+    return found.stdout.strip() if found.returncode == 0 else shutil.which(tool)
+
+
+def evcxr_cargo(folder, setup, linker):
+    """The cargo command and environment evcxr 0.22 builds a cell with (its Config::cargo_command),
+    so that re-running it finds every dependency fresh instead of rebuilding it."""
+    rustc = tool_path("rustc")
+    libdir = subprocess.run([rustc, "--print", "target-libdir"], capture_output=True, text=True).stdout.strip()
+    libstd = next(Path(libdir).glob("libstd-*.so"))
+    flags = ["-Cprefer-dynamic"] + (["-Clink-arg=-fuse-ld=lld"] if linker == "lld" else [])
+    env = dict(os.environ, CARGO_TARGET_DIR="target", CARGO_BUILD_BUILD_DIR="target", RUSTC=rustc,
+               RUSTFLAGS=" ".join(flags))
+    for _, code in setup:
+        for line in code.splitlines():
+            if line.startswith(":build_env "):
+                key, _, value = line.removeprefix(":build_env ").strip().partition("=")
+                env[key] = value
+    env["EVCXR_CORE_EXTERN"] = f"core={libstd}"
+    env.pop("RUSTC_WRAPPER", None)
+    if any(":cache" in code for _, code in setup):
+        # With its compile cache on, evcxr is rustc's wrapper.
+        env.update(EVCXR_CACHE_ENABLED="1", EVCXR_TARGET_DIR=str(Path(folder) / "target"), EVCXR_RUSTC_WRAPPER="1",
+                   RUSTC_WRAPPER=shutil.which("evcxr_jupyter") or str(Path.home() / ".cargo/bin/evcxr_jupyter"))
+    target = subprocess.run([rustc, "-vV"], capture_output=True, text=True).stdout
+    target = next(line.split(": ", 1)[1] for line in target.splitlines() if line.startswith("host: "))
+    cargo = [tool_path("cargo")]
+    if linker == "mold":
+        cargo = ["mold", "-run"] + cargo
+    return cargo, ["build", "--target", target, "--message-format=json"], env
+
+
+def breakdown(result, setup, repeats):
+    """Where a trivial cell's build time goes, measured in the kernel's own build folder."""
+    folder = Path(result["build_folder"])
+    cargo, build, env = evcxr_cargo(folder, setup, result["linker"])
+    source = folder / "src/lib.rs"
+
+    def cargo_build(extra=()):
+        done = subprocess.run(cargo + build + list(extra), cwd=folder, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"cargo build failed in {folder}:\n{done.stderr[-2000:]}")
+        return done
+
+    # Guard: a different environment would rebuild every dependency (polars: many minutes).
+    first = subprocess.run(cargo + build, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    artifacts = [json.loads(line) for line in first.stdout.splitlines() if line.startswith("{")]
+    artifacts = [a for a in artifacts if a.get("reason") == "compiler-artifact"]
+    rebuilt = [a["target"]["name"] for a in artifacts if not a.get("fresh") and a["target"]["name"] != "ctx"]
+    if first.returncode != 0 or rebuilt:
+        return {"unavailable": f"evcxr's build could not be reproduced (rebuilt: {rebuilt[:5]})"}
+    crates = len(artifacts)
+    nothing_to_build = median_seconds(cargo_build, repeats)
+    cell_changed = median_seconds(lambda: (source.touch(), cargo_build()), repeats)
+    source.touch()
+    verbose = cargo_build(["-v"]).stderr
+    line = next(l for l in verbose.splitlines() if "Running `" in l and "--crate-name ctx" in l)
+    words = shlex.split(line.split("Running `", 1)[1].rstrip("`"))
+    rustc_words = words[words.index(next(w for w in words if w.endswith("rustc"))):]
+    rustc_alone = median_seconds(lambda: (source.touch(), subprocess.run(rustc_words, cwd=folder, capture_output=True,
+                                                                          check=True)), repeats)
+    # The link alone: rustc prints its linker command; -C save-temps keeps the files it names.
+    temps = Path(tempfile.mkdtemp(prefix="hpr-bench-link-"))
+    try:
+        out_dir = rustc_words.index("--out-dir") + 1
+        linking = list(rustc_words)
+        linking[out_dir] = str(temps)
+        linking = [w if not w.startswith("incremental=") else f"incremental={temps}/incremental" for w in linking]
+        printed = subprocess.run(linking + ["-C", "save-temps", "--print", "link-args"], cwd=folder,
+                                 capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        link_words, link_env = shlex.split(printed), dict(os.environ)
+        while "=" in link_words[0] and not link_words[0].startswith("-"):
+            key, _, value = link_words.pop(0).partition("=")
+            link_env[key] = value
+        link_alone = median_seconds(lambda: subprocess.run(link_words, env=link_env, capture_output=True,
+                                                           check=True), repeats)
+    finally:
+        shutil.rmtree(temps, ignore_errors=True)
+    return {"crates": crates, "cargo_nothing_to_build": nothing_to_build, "cargo_cell_changed": cell_changed,
+            "rustc_cell": rustc_alone, "link": link_alone}
+
+
 def measure_kernel(name, setup, repeats, log_dir):
     log = open(log_dir / f"{name}.kernel.log", "w")
     manager = KernelManager(kernel_name="rust")
@@ -85,10 +201,16 @@ def measure_kernel(name, setup, repeats, log_dir):
         for label, code in TRIVIAL_CELLS.items():
             samples = [execute(client, code, timeout=600) for _ in range(repeats)]
             result["trivial"][label] = [round(s, 4) for s in samples]
+        result["build_folder"] = last_output(client, ":last_compile_dir")
+        result["linker"] = last_output(client, ":linker").removeprefix("linker:").strip()
         everything = [s for samples in result["trivial"].values() for s in samples]
         result["trivial_median"] = round(statistics.median(everything), 4)
         # The 9th decile, interpolated between order statistics as numpy's percentile does.
         result["trivial_p90"] = round(statistics.quantiles(everything, n=10, method="inclusive")[-1], 4)
+        try:
+            result["breakdown"] = breakdown(result, setup, repeats)
+        except (RuntimeError, OSError, StopIteration, ValueError, subprocess.SubprocessError) as error:
+            result["breakdown"] = {"unavailable": f"{type(error).__name__}: {str(error)[:300]}"}
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
@@ -102,6 +224,17 @@ def table(results):
         setup = ", ".join(f"{s['cell']} {s['seconds']:.1f} ({s['since_start']:.1f})" for s in r["setup"]) or "-"
         lines.append(f"{r['kernel']:<15} {r['ready_seconds']:>5.1f}s {setup:<72} "
                      f"{r['trivial_median']:>13.3f}s {r['trivial_p90']:>6.3f}s")
+    lines.append("")
+    lines.append(f"{'where a trivial cell goes':<15} {'crates':>6} {'cargo, nothing to build':>24} "
+                 f"{'cargo + rustc':>14} {'rustc alone':>12} {'link alone':>11} {'println! cell':>14}")
+    for r in results:
+        b = r.get("breakdown", {})
+        if "unavailable" in b:
+            lines.append(f"{r['kernel']:<15} {b['unavailable']}")
+        elif b:
+            cell = statistics.median(r["trivial"]["println!"])
+            lines.append(f"{r['kernel']:<15} {b['crates']:>6} {b['cargo_nothing_to_build']:>23.3f}s "
+                         f"{b['cargo_cell_changed']:>13.3f}s {b['rustc_cell']:>11.3f}s {b['link']:>10.3f}s {cell:>13.3f}s")
     plain = next((r for r in results if r["kernel"] == "plain"), None)
     if plain:
         for r in results:

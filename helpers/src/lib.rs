@@ -115,6 +115,9 @@ pub mod prelude {
         MemoryTable, MemoryUsage, Panel, PowerLaw, Profile, Render, Results, Scaling, Sections,
         Service, Threads, Throughput, Timeit, Timing, Work,
     };
+    // Anonymous: only its `evcxr_display` method is wanted, so a cell's last value shows after
+    // one compilation (see `render::DebugValue`).
+    pub use crate::render::DebugValue as _;
     pub use rayon::prelude::*;
     pub use std::hint::black_box;
     pub use std::time::Duration;

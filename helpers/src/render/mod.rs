@@ -7,11 +7,13 @@
 //! [`RENDERED_TYPES`](crate::RENDERED_TYPES) names the same types for the notebook runner,
 //! which flags a result evcxr dumped with `Debug` instead.
 
+mod debug_value;
 pub(crate) mod html;
 pub(crate) mod panel;
 pub mod plot;
 pub(crate) mod units;
 
+pub use debug_value::DebugValue;
 pub use panel::Panel;
 pub use plot::Figure;
 pub use units::{format_bytes, format_duration, format_rate};
