@@ -105,14 +105,23 @@ def tool_path(tool):
     return found.stdout.strip() if found.returncode == 0 else shutil.which(tool)
 
 
-def evcxr_cargo(folder, setup, linker):
+def kernel_environment(pid):
+    """The kernel's own environment (the launcher adds to it), read from /proc where there is one."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return dict(os.environ)
+    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+
+
+def evcxr_cargo(folder, setup, linker, base_env):
     """The cargo command and environment evcxr 0.22 builds a cell with (its Config::cargo_command),
     so that re-running it finds every dependency fresh instead of rebuilding it."""
     rustc = tool_path("rustc")
     libdir = subprocess.run([rustc, "--print", "target-libdir"], capture_output=True, text=True).stdout.strip()
     libstd = next(Path(libdir).glob("libstd-*.so"))
     flags = ["-Cprefer-dynamic"] + (["-Clink-arg=-fuse-ld=lld"] if linker == "lld" else [])
-    env = dict(os.environ, CARGO_TARGET_DIR="target", CARGO_BUILD_BUILD_DIR="target", RUSTC=rustc,
+    env = dict(base_env, CARGO_TARGET_DIR="target", CARGO_BUILD_BUILD_DIR="target", RUSTC=rustc,
                RUSTFLAGS=" ".join(flags))
     for _, code in setup:
         for line in code.splitlines():
@@ -133,10 +142,10 @@ def evcxr_cargo(folder, setup, linker):
     return cargo, ["build", "--target", target, "--message-format=json"], env
 
 
-def breakdown(result, setup, repeats):
+def breakdown(result, setup, repeats, environment):
     """Where a trivial cell's build time goes, measured in the kernel's own build folder."""
     folder = Path(result["build_folder"])
-    cargo, build, env = evcxr_cargo(folder, setup, result["linker"])
+    cargo, build, env = evcxr_cargo(folder, setup, result["linker"], environment)
     source = folder / "src/lib.rs"
 
     def cargo_build(extra=()):
@@ -183,6 +192,15 @@ def breakdown(result, setup, repeats):
             "rustc_cell": rustc_alone, "link": link_alone}
 
 
+def split_build(result, setup, cell, cell_seconds, repeats, environment):
+    """`breakdown` for the cell the kernel compiled last, or why it could not be measured."""
+    try:
+        split = breakdown(result, setup, repeats, environment)
+    except (RuntimeError, OSError, StopIteration, ValueError, subprocess.SubprocessError) as error:
+        split = {"unavailable": f"{type(error).__name__}: {str(error)[:300]}"}
+    return {"cell": cell, "cell_seconds": round(cell_seconds, 4), **split}
+
+
 def measure_kernel(name, setup, repeats, log_dir):
     log = open(log_dir / f"{name}.kernel.log", "w")
     manager = KernelManager(kernel_name="rust")
@@ -198,19 +216,24 @@ def measure_kernel(name, setup, repeats, log_dir):
             seconds = execute(client, code, timeout=2400)
             result["setup"].append({"cell": label, "seconds": round(seconds, 3),
                                     "since_start": round(time.monotonic() - started, 3)})
+        result["build_folder"] = last_output(client, ":last_compile_dir")
+        environment = kernel_environment(manager.provisioner.process.pid)
+        result["linker"] = last_output(client, ":linker").removeprefix("linker:").strip()
+        result["breakdown"] = []
+        if setup:
+            # The last setup cell again by hand: how much of its time was cargo and rustc.
+            label, seconds = result["setup"][-1]["cell"], result["setup"][-1]["seconds"]
+            result["breakdown"].append(split_build(result, setup, label, seconds, min(repeats, 3), environment))
         for label, code in TRIVIAL_CELLS.items():
             samples = [execute(client, code, timeout=600) for _ in range(repeats)]
             result["trivial"][label] = [round(s, 4) for s in samples]
-        result["build_folder"] = last_output(client, ":last_compile_dir")
-        result["linker"] = last_output(client, ":linker").removeprefix("linker:").strip()
         everything = [s for samples in result["trivial"].values() for s in samples]
         result["trivial_median"] = round(statistics.median(everything), 4)
         # The 9th decile, interpolated between order statistics as numpy's percentile does.
         result["trivial_p90"] = round(statistics.quantiles(everything, n=10, method="inclusive")[-1], 4)
-        try:
-            result["breakdown"] = breakdown(result, setup, repeats)
-        except (RuntimeError, OSError, StopIteration, ValueError, subprocess.SubprocessError) as error:
-            result["breakdown"] = {"unavailable": f"{type(error).__name__}: {str(error)[:300]}"}
+        last = list(TRIVIAL_CELLS)[-1]
+        result["breakdown"].append(split_build(result, setup, last, statistics.median(result["trivial"][last]),
+                                               repeats, environment))
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
@@ -225,16 +248,16 @@ def table(results):
         lines.append(f"{r['kernel']:<15} {r['ready_seconds']:>5.1f}s {setup:<72} "
                      f"{r['trivial_median']:>13.3f}s {r['trivial_p90']:>6.3f}s")
     lines.append("")
-    lines.append(f"{'where a trivial cell goes':<15} {'crates':>6} {'cargo, nothing to build':>24} "
-                 f"{'cargo + rustc':>14} {'rustc alone':>12} {'link alone':>11} {'println! cell':>14}")
+    lines.append(f"{'where a cell goes':<15} {'cell':<16} {'crates':>6} {'cargo, nothing to build':>24} "
+                 f"{'cargo + rustc':>14} {'rustc alone':>12} {'link alone':>11} {'whole cell':>11}")
     for r in results:
-        b = r.get("breakdown", {})
-        if "unavailable" in b:
-            lines.append(f"{r['kernel']:<15} {b['unavailable']}")
-        elif b:
-            cell = statistics.median(r["trivial"]["println!"])
-            lines.append(f"{r['kernel']:<15} {b['crates']:>6} {b['cargo_nothing_to_build']:>23.3f}s "
-                         f"{b['cargo_cell_changed']:>13.3f}s {b['rustc_cell']:>11.3f}s {b['link']:>10.3f}s {cell:>13.3f}s")
+        for b in r.get("breakdown", []):
+            if "unavailable" in b:
+                lines.append(f"{r['kernel']:<15} {b['cell']:<16} {b['unavailable']}")
+            else:
+                lines.append(f"{r['kernel']:<15} {b['cell']:<16} {b['crates']:>6} {b['cargo_nothing_to_build']:>23.3f}s "
+                             f"{b['cargo_cell_changed']:>13.3f}s {b['rustc_cell']:>11.3f}s {b['link']:>10.3f}s "
+                             f"{b['cell_seconds']:>10.3f}s")
     plain = next((r for r in results if r["kernel"] == "plain"), None)
     if plain:
         for r in results:
