@@ -44,7 +44,7 @@ impl<T: Debug + ?Sized> DebugValue for T {
     }
 
     fn text_plain_block(&self) -> String {
-        format!("EVCXR_BEGIN_CONTENT text/plain\n{self:?}\nEVCXR_END_CONTENT\n")
+        super::html::content_block("text/plain", &format!("{self:?}"))
     }
 }
 

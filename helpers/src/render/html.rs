@@ -7,7 +7,12 @@ use std::fmt::Write as _;
 /// evcxr keeps only the last block of each MIME type per cell, so every result renders its table
 /// and its plot together through one call.
 pub(crate) fn emit_html(html: &str) {
-    println!("EVCXR_BEGIN_CONTENT text/html\n{html}\nEVCXR_END_CONTENT");
+    print!("{}", content_block("text/html", html));
+}
+
+/// One block of rich output in evcxr's protocol: the kernel shows `body` as `mime`.
+pub(crate) fn content_block(mime: &str, body: &str) -> String {
+    format!("EVCXR_BEGIN_CONTENT {mime}\n{body}\nEVCXR_END_CONTENT\n")
 }
 
 /// Escapes text for HTML element content and attribute values.
