@@ -7,7 +7,7 @@ classifies every cell's outputs instead:
   compile_error  an error output whose traceback is a compiler diagnostic
   error          any other error output
   panic          'panicked at' on stderr
-  stderr         anything else on stderr (e.g. an error returned with `?`)
+  stderr         anything else on stderr (e.g. an error returned with `?`); its last lines
   timeout        the cell ran past its time limit
   kernel_death   the kernel or evcxr's child process died
   display_fallback  an hpr result shown as a Debug dump: evcxr could not call its
@@ -15,6 +15,9 @@ classifies every cell's outputs instead:
 
 A line starting with hpr's CLAIM_NOT_SEEN marker (printed by `hpr::claim`) is a timing claim this
 run did not show: it is listed in the progress output and the summary, and does not fail.
+
+Output that evcxr delivers after its cell finished still counts for that cell (scripts/evcxr_client.py):
+after the last cell a marker cell makes sure every line has arrived.
 
 Cells tagged `raises-exception` (Jupyter's convention) may fail without failing the notebook.
 
@@ -40,7 +43,7 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+from evcxr_client import EvcxrClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -66,6 +69,9 @@ RESULTS_DIR_ENV = "HPR_RESULTS_DIR"
 # A result counts as changed since the previous run beyond its measured noise, or beyond this
 # when it has none.
 DEFAULT_NOISE = 0.10
+# How long the marker cell that collects late output may take (a cell compile in the notebook's
+# kernel: a second or two with polars loaded).
+LATE_OUTPUT_TIMEOUT = 60
 KERNEL_DIED = re.compile(r"Subprocess terminated|Child process terminated|kernel died", re.IGNORECASE)
 
 
@@ -100,7 +106,8 @@ def classify(cell):
         reason = "compile_error" if DIAGNOSTIC.search(text) else "error"
         return reason, text.strip()
     if stderr.strip():
-        return "stderr", stderr.strip()[:500]
+        # The end: an error returned with `?` is the last thing a cell prints.
+        return "stderr", stderr.strip()[-500:]
     for output in outputs:
         data = output.get("data", {})
         plain = data.get("text/plain", "")
@@ -137,6 +144,16 @@ def claims_not_seen(cell):
     return [line.strip() for line in stream_text(cell, "stdout").splitlines() if line.startswith(CLAIM_NOT_SEEN)]
 
 
+def late_failure(nb, passed):
+    """(number, index, reason, message) of the first passed cell that output arriving after it
+    finished has made a failure, or None."""
+    for number, index in passed:
+        failure = classify(nb.cells[index])
+        if failure:
+            return (number, index, *failure)
+    return None
+
+
 def kill_process_group(client):
     """Makes sure nothing the kernel started (evcxr's child running user code) keeps a core busy."""
     try:
@@ -156,7 +173,7 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
         os.environ[RESULTS_FILE_ENV] = str(results_file)
     else:
         os.environ.pop(RESULTS_FILE_ENV, None)
-    client = NotebookClient(
+    client = EvcxrClient(
         nb,
         timeout=cell_timeout,
         startup_timeout=120,
@@ -179,6 +196,20 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.kernel.log"
     report["kernel_log"] = str(log_path)
+
+    def fail(number, index, reason, message):
+        report["status"] = "failed"
+        report["failure"] = {"cell": index, "number": number, "reason": reason, "message": message,
+                             "source": nb.cells[index].source[:300]}
+        for entry in report["cells"]:
+            if entry["cell"] == index:
+                entry["status"] = reason
+
+    # Cells that passed when they finished (allowed failures excluded): a line that reaches one of
+    # them later (see evcxr_client) can still fail it.
+    passed = []
+    ran = None  # the index of the last cell run
+    stopped = None  # (number, index, reason, message) of the cell the run stopped at
     try:
         with open(log_path, "w") as kernel_log, client.setup_kernel(stdout=kernel_log, stderr=kernel_log):
             for number, index in enumerate(code_cells, 1):
@@ -199,26 +230,44 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
                 status = "ok" if failure is None else ("allowed " + failure[0] if allowed else failure[0])
                 report["cells"].append({"cell": index, "number": number, "seconds": round(seconds, 2), "status": status})
                 progress(f"  [{name}] cell {number}/{len(code_cells)} (#{index}) {status} {seconds:.1f}s")
-                # Timing claims depend on the machine and its load: listed, never a failure.
-                for line in claims_not_seen(cell):
-                    report["claims_not_seen"].append({"cell": index, "text": line})
-                    progress(f"    {line}")
-                for line in headlines(cell):
-                    report["headlines"].append({"cell": index, "text": line})
-                for line in claims_seen(cell):
-                    report["claims_seen"].append({"cell": index, "text": line})
-                if failure and not allowed:
-                    reason, message = failure
-                    report["status"] = "failed"
-                    report["failure"] = {"cell": index, "number": number, "reason": reason, "message": message,
-                                         "source": cell.source[:300]}
+                ran = index
+                stopped = late_failure(nb, passed)
+                if stopped is None and failure and not allowed:
+                    stopped = (number, index, *failure)
+                if stopped:
                     break
+                if failure is None:
+                    passed.append((number, index))
+            # A timed-out cell still runs, and a dead kernel answers nothing: no marker cell then.
+            if ran is not None and (stopped is None or stopped[2] not in ("timeout", "kernel_death")):
+                if not client.collect_late_output(nb.cells[ran], LATE_OUTPUT_TIMEOUT):
+                    progress(f"  [{name}] note: evcxr's marker cell did not answer within {LATE_OUTPUT_TIMEOUT} s, "
+                             "so output printed after the last cell finished may be missing")
+                if stopped:
+                    # The failure's message, and even its reason, may have arrived late.
+                    number, index = stopped[:2]
+                    stopped = (number, index, *(classify(nb.cells[index]) or stopped[2:]))
+                else:
+                    stopped = late_failure(nb, passed)
+            if stopped:
+                fail(*stopped)
     except Exception as error:  # kernel missing, failed to start...
         report["status"] = "failed"
         report["failure"] = {"cell": None, "number": None, "reason": "kernel_start",
                              "message": f"{type(error).__name__}: {error}", "source": ""}
     finally:
         kill_process_group(client)
+    # Gathered after the run, when lines that arrived late have reached their cells.
+    # Timing claims depend on the machine and its load: listed, never a failure.
+    for entry in report["cells"]:
+        cell = nb.cells[entry["cell"]]
+        for line in claims_not_seen(cell):
+            report["claims_not_seen"].append({"cell": entry["cell"], "text": line})
+            progress(f"  [{name}] cell {entry['number']}: {line}")
+        for line in headlines(cell):
+            report["headlines"].append({"cell": entry["cell"], "text": line})
+        for line in claims_seen(cell):
+            report["claims_seen"].append({"cell": entry["cell"], "text": line})
     report["seconds"] = round(time.monotonic() - started, 1)
     if results_file and results_file.exists():
         lines = results_file.read_text(encoding="utf-8").splitlines()
