@@ -2,7 +2,8 @@
 
 Kernels are started one after another in notebooks/ (so `../helpers` resolves as in the
 chapters), on evcxr's warm compile cache, through the project's kernel launcher
-(scripts/evcxr-kernel) with build folders in a fresh temporary directory:
+(scripts/evcxr-kernel) with build folders in a new folder under ~/.cache/hpr/bench-builds/
+(deleted afterwards unless evcxr's cache holds crates built there):
 
   plain           no dependency: the reference for trivial cells
   hpr             the shared setup cell of every notebook, in a new build folder
@@ -40,6 +41,9 @@ import nbformat
 from jupyter_client import KernelManager
 
 ROOT = Path(__file__).resolve().parent.parent
+# The bench's build folders: outside the repository (cargo would take them for workspace
+# members), and kept while evcxr's cache needs them (see release_build_folder).
+BENCH_BUILDS = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hpr" / "bench-builds"
 TRIVIAL_CELLS = {
     "expression": "1 + 1",
     "one-line function": "fn add_one(x: u64) -> u64 { x + 1 }",
@@ -201,6 +205,30 @@ def split_build(result, setup, cell, cell_seconds, repeats, environment):
     return {"cell": cell, "cell_seconds": round(cell_seconds, 4), **split}
 
 
+def evcxr_cache():
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "evcxr"
+
+
+def release_build_folder(folder):
+    """Deletes a bench build folder unless evcxr's cache holds a crate built there; returns
+    whether it did.
+
+    A cache entry's dep-info names its sources by absolute path, and for a crate whose build
+    script writes a source (serde's private.rs, rustversion's version.expr) that path lies in the
+    folder that built it. Were the folder deleted, cargo would find the crate stale in every later
+    kernel and restore it and every crate above it on every cell (about 1.5 s a cell with polars).
+    """
+    prefix = str(folder.resolve()) + "/"
+    for dep_info in evcxr_cache().glob("*/*.d"):
+        try:
+            if prefix in dep_info.read_text(encoding="utf-8", errors="replace"):
+                return False
+        except OSError:
+            continue
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
 def measure_kernel(name, setup, repeats, log_dir):
     log = open(log_dir / f"{name}.kernel.log", "w")
     manager = KernelManager(kernel_name="rust")
@@ -291,7 +319,10 @@ def main():
     log_dir = args.out.parent / "kernel-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     # New build folders, so that "hpr" measures a first kernel and "hpr-restart" the next one.
-    build_dirs = tempfile.mkdtemp(prefix="hpr-bench-builds-")
+    BENCH_BUILDS.mkdir(parents=True, exist_ok=True)
+    for earlier in BENCH_BUILDS.glob("run-*"):
+        release_build_folder(earlier)
+    build_dirs = tempfile.mkdtemp(prefix="run-", dir=BENCH_BUILDS)
     os.environ["HPR_EVCXR_BUILD_DIR"] = build_dirs
     results = []
     try:
@@ -299,7 +330,8 @@ def main():
             print(f"==> {name} kernel", flush=True)
             results.append(measure_kernel(name, plans[name], args.repeats, log_dir))
     finally:
-        shutil.rmtree(build_dirs, ignore_errors=True)
+        if not release_build_folder(Path(build_dirs)):
+            print(f"kept {build_dirs}: evcxr's cache holds crates built there", flush=True)
     report = {"machine": {"cpus": os.cpu_count(), "platform": sys.platform}, "repeats": args.repeats,
               "results": results}
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")

@@ -56,14 +56,19 @@ fn a_second_kernel_reuses_compiled_dependencies() {
     });
     std::fs::write(&probe, serde_json::to_string(&notebook).unwrap()).unwrap();
 
-    // Each kernel in a throwaway build folder, as evcxr makes by default: a build folder kept by
-    // the kernel launcher (scripts/evcxr-kernel) would let the second kernel skip the cache.
-    let cold = [("HPR_EVCXR_BUILD_DIR", "none")];
-    let run = || execute_with_env(std::slice::from_ref(&probe), 600, &cold);
-    let first = run().unwrap_or_else(|e| panic!("{e}"));
+    // Fill the cache first in a build folder the kernel launcher keeps (scripts/evcxr-kernel): a
+    // crate whose build script writes a source file (serde's private.rs) is cached with that
+    // file's path, and if the folder that built it were deleted, cargo would find the crate
+    // stale in every later kernel and rebuild it and everything above it on every cell.
+    let first =
+        execute_with_env(std::slice::from_ref(&probe), 600, &[]).unwrap_or_else(|e| panic!("{e}"));
     assert!(first[0].failure.is_none(), "{}", first[0]);
+    // Then a kernel in a throwaway build folder, as evcxr makes by default: a folder kept by the
+    // launcher would let it skip the cache.
+    let throwaway = [("HPR_EVCXR_BUILD_DIR", "none")];
     let hits_before = total_hits();
-    let second = run().unwrap_or_else(|e| panic!("{e}"));
+    let second = execute_with_env(std::slice::from_ref(&probe), 600, &throwaway)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(second[0].failure.is_none(), "{}", second[0]);
     let new_hits = total_hits() - hits_before;
 
