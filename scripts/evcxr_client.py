@@ -34,12 +34,10 @@ class EvcxrClient(NotebookClient):
         self.cells_by_request = {}
 
     def keep_late_output(self, msg):
-        """Adds a stream message to the cell whose request it names; returns whether it did."""
+        """Adds a stream message to the cell whose request it names, if it names one."""
         cell = self.cells_by_request.get(msg["parent_header"].get("msg_id"))
-        if cell is None or msg["msg_type"] != "stream":
-            return False
-        cell.outputs.append(nbformat.v4.output_from_msg(msg))
-        return True
+        if cell is not None and msg["msg_type"] == "stream":
+            cell.outputs.append(nbformat.v4.output_from_msg(msg))
 
     async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
         # nbclient's loop, except that messages for an earlier cell are kept instead of dropped.
@@ -73,11 +71,10 @@ class EvcxrClient(NotebookClient):
                 msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=remaining))
             except Empty:
                 return False
-            is_marker = (msg["msg_type"] == "stream" and msg["parent_header"].get("msg_id") == msg_id
-                         and MARKER in msg["content"].get("text", ""))
-            if is_marker:
+            from_marker = msg["parent_header"].get("msg_id") == msg_id
+            if from_marker and msg["msg_type"] == "stream" and MARKER in msg["content"].get("text", ""):
                 streams_done.add(msg["content"]["name"])
-            elif msg["msg_type"] == "error" and msg["parent_header"].get("msg_id") == msg_id:
+            elif from_marker and msg["msg_type"] == "error":
                 return False  # the marker cell itself failed: it will print nothing
             else:
                 self.keep_late_output(msg)

@@ -26,6 +26,7 @@ Usage: kernel_bench.py [--repeats N] [--out FILE] [--kernels plain,hpr,hpr-resta
 """
 
 import argparse
+import functools
 import json
 import os
 import shlex
@@ -43,7 +44,10 @@ from jupyter_client import KernelManager
 ROOT = Path(__file__).resolve().parent.parent
 # The bench's build folders: outside the repository (cargo would take them for workspace
 # members), and kept while evcxr's cache needs them (see release_build_folder).
-BENCH_BUILDS = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hpr" / "bench-builds"
+CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+BENCH_BUILDS = CACHE_HOME / "hpr" / "bench-builds"
+# evcxr's compile cache (its `:cache`).
+EVCXR_CACHE = CACHE_HOME / "evcxr"
 TRIVIAL_CELLS = {
     "expression": "1 + 1",
     "one-line function": "fn add_one(x: u64) -> u64 { x + 1 }",
@@ -118,12 +122,21 @@ def kernel_environment(pid):
     return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
 
 
-def evcxr_cargo(folder, setup, linker, base_env):
-    """The cargo command and environment evcxr 0.22 builds a cell with (its Config::cargo_command),
-    so that re-running it finds every dependency fresh instead of rebuilding it."""
+@functools.cache
+def toolchain():
+    """rustc and cargo by full path, the standard library evcxr names, and the host target."""
     rustc = tool_path("rustc")
     libdir = subprocess.run([rustc, "--print", "target-libdir"], capture_output=True, text=True).stdout.strip()
     libstd = next(Path(libdir).glob("libstd-*.so"))
+    version = subprocess.run([rustc, "-vV"], capture_output=True, text=True).stdout
+    host = next(line.split(": ", 1)[1] for line in version.splitlines() if line.startswith("host: "))
+    return rustc, tool_path("cargo"), libstd, host
+
+
+def evcxr_cargo(folder, setup, linker, base_env):
+    """The cargo command and environment evcxr 0.22 builds a cell with (its Config::cargo_command),
+    so that re-running it finds every dependency fresh instead of rebuilding it."""
+    rustc, cargo, libstd, target = toolchain()
     flags = ["-Cprefer-dynamic"] + (["-Clink-arg=-fuse-ld=lld"] if linker == "lld" else [])
     env = dict(base_env, CARGO_TARGET_DIR="target", CARGO_BUILD_BUILD_DIR="target", RUSTC=rustc,
                RUSTFLAGS=" ".join(flags))
@@ -138,9 +151,7 @@ def evcxr_cargo(folder, setup, linker, base_env):
         # With its compile cache on, evcxr is rustc's wrapper.
         env.update(EVCXR_CACHE_ENABLED="1", EVCXR_TARGET_DIR=str(Path(folder) / "target"), EVCXR_RUSTC_WRAPPER="1",
                    RUSTC_WRAPPER=shutil.which("evcxr_jupyter") or str(Path.home() / ".cargo/bin/evcxr_jupyter"))
-    target = subprocess.run([rustc, "-vV"], capture_output=True, text=True).stdout
-    target = next(line.split(": ", 1)[1] for line in target.splitlines() if line.startswith("host: "))
-    cargo = [tool_path("cargo")]
+    cargo = [cargo]
     if linker == "mold":
         cargo = ["mold", "-run"] + cargo
     return cargo, ["build", "--target", target, "--message-format=json"], env
@@ -205,10 +216,6 @@ def split_build(result, setup, cell, cell_seconds, repeats, environment):
     return {"cell": cell, "cell_seconds": round(cell_seconds, 4), **split}
 
 
-def evcxr_cache():
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "evcxr"
-
-
 def release_build_folder(folder):
     """Deletes a bench build folder unless evcxr's cache holds a crate built there; returns
     whether it did.
@@ -219,7 +226,7 @@ def release_build_folder(folder):
     kernel and restore it and every crate above it on every cell (about 1.5 s a cell with polars).
     """
     prefix = str(folder.resolve()) + "/"
-    for dep_info in evcxr_cache().glob("*/*.d"):
+    for dep_info in EVCXR_CACHE.glob("*/*.d"):
         try:
             if prefix in dep_info.read_text(encoding="utf-8", errors="replace"):
                 return False

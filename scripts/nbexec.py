@@ -208,7 +208,6 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
     # Cells that passed when they finished (allowed failures excluded): a line that reaches one of
     # them later (see evcxr_client) can still fail it.
     passed = []
-    ran = None  # the index of the last cell run
     stopped = None  # (number, index, reason, message) of the cell the run stopped at
     try:
         with open(log_path, "w") as kernel_log, client.setup_kernel(stdout=kernel_log, stderr=kernel_log):
@@ -230,7 +229,6 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
                 status = "ok" if failure is None else ("allowed " + failure[0] if allowed else failure[0])
                 report["cells"].append({"cell": index, "number": number, "seconds": round(seconds, 2), "status": status})
                 progress(f"  [{name}] cell {number}/{len(code_cells)} (#{index}) {status} {seconds:.1f}s")
-                ran = index
                 stopped = late_failure(nb, passed)
                 if stopped is None and failure and not allowed:
                     stopped = (number, index, *failure)
@@ -239,8 +237,9 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
                 if failure is None:
                     passed.append((number, index))
             # A timed-out cell still runs, and a dead kernel answers nothing: no marker cell then.
-            if ran is not None and (stopped is None or stopped[2] not in ("timeout", "kernel_death")):
-                if not client.collect_late_output(nb.cells[ran], LATE_OUTPUT_TIMEOUT):
+            if report["cells"] and (stopped is None or stopped[2] not in ("timeout", "kernel_death")):
+                last_run = nb.cells[report["cells"][-1]["cell"]]
+                if not client.collect_late_output(last_run, LATE_OUTPUT_TIMEOUT):
                     progress(f"  [{name}] note: evcxr's marker cell did not answer within {LATE_OUTPUT_TIMEOUT} s, "
                              "so output printed after the last cell finished may be missing")
                 if stopped:
