@@ -1,7 +1,7 @@
 //! Every notebook is valid nbformat 4 for the `rust` kernel, without outputs, with the shared
 //! setup cell.
 
-use notebook_tests::{notebooks, root, static_problems, SETUP_LINES};
+use notebook_tests::{notebooks, python, root, static_problems, SETUP_LINES};
 
 #[test]
 fn every_notebook_passes_the_static_checks() {
@@ -47,5 +47,23 @@ fn the_readme_shows_the_setup_cell_the_checks_enforce() {
     assert!(
         guide.contains(&format!("```\n{SETUP_LINES}\n```")),
         "CONTRIBUTING.md's setup cell differs from notebook_tests::SETUP_LINES"
+    );
+}
+
+/// Every crate a notebook kernel builds has an exact version in helpers/kernel-pins, each chapter
+/// cell with its own `:dep` lines enables their pins, and the pins hold in a resolution beside
+/// hpr (else a patch release on crates.io rebuilds polars cold): scripts/kernel_pins.py checks it.
+#[test]
+fn kernel_dependency_versions_are_pinned() {
+    let python = python().unwrap_or_else(|e| panic!("{e}"));
+    let output = std::process::Command::new(python)
+        .arg(root().join("scripts/kernel_pins.py"))
+        .output()
+        .expect("runs scripts/kernel_pins.py");
+    assert!(
+        output.status.success(),
+        "scripts/kernel_pins.py found problems:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
     );
 }

@@ -1,0 +1,1 @@
+//! Empty: this crate only pins versions (see Cargo.toml).
