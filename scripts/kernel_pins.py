@@ -64,6 +64,19 @@ def dep_name(line: str) -> str:
     return line.removeprefix(":dep ").split("=", 1)[0].strip()
 
 
+def feature_name(line: str) -> str:
+    """The pins feature of a chapter's `:dep` line: its crate's name, or for hpr with features
+    (chapter 02's `sampling`), `hpr-` and their names."""
+    name = dep_name(line)
+    if name == "hpr":
+        return "-".join(["hpr"] + re.findall(r'"([^"]+)"', line.split("features", 1)[-1]))
+    return name
+
+
+def is_chapter_line(line: str) -> bool:
+    return line != HPR_LINE and dep_name(line) != CRATE
+
+
 def notebook_cells() -> dict[str, list[list[str]]]:
     """Each notebook's code cells, as lists of their `:dep` lines."""
     cells = {}
@@ -78,12 +91,12 @@ def notebook_cells() -> dict[str, list[list[str]]]:
 
 
 def chapter_lines() -> dict[str, str]:
-    """Every distinct `:dep` line beyond the shared setup and the pins line, by crate name."""
+    """Every distinct `:dep` line beyond the shared setup and the pins line, by pins feature."""
     lines = {}
     for cells in notebook_cells().values():
         for line in (line for cell in cells for line in cell):
-            if line != HPR_LINE and dep_name(line) != CRATE:
-                lines.setdefault(dep_name(line), line)
+            if is_chapter_line(line):
+                lines.setdefault(feature_name(line), line)
     return dict(sorted(lines.items()))
 
 
@@ -98,7 +111,10 @@ def build_graphs(lines: dict[str, str], features: set[str]) -> tuple[set[Crate],
     members = {"shared": [hpr]}
     for name, line in lines.items():
         pins = [pins_line([name]).removeprefix(":dep ").replace('"../helpers/kernel-pins"', json.dumps(str(PINS.parent)))]
-        members[f"with-{name}"] = [hpr, line.removeprefix(":dep ")] + (pins if name in features else [])
+        # A chapter's hpr line (with features) takes the place of the shared one.
+        base = [] if dep_name(line) == "hpr" else [hpr]
+        chapter = line.removeprefix(":dep ").replace('"../helpers"', helpers)
+        members[f"with-{name}"] = base + [chapter] + (pins if name in features else [])
     with tempfile.TemporaryDirectory(prefix="hpr-kernel-pins-") as scratch:
         # One workspace, one resolution, one member per kernel: `cargo tree -p` then resolves
         # features for that member alone, as its kernel would.
@@ -184,7 +200,7 @@ def notebook_problems(lines: dict[str, str]) -> list[str]:
     problems = []
     for notebook, cells in notebook_cells().items():
         for cell in cells:
-            added = sorted(dep_name(line) for line in cell if dep_name(line) in lines)
+            added = sorted(feature_name(line) for line in cell if is_chapter_line(line))
             pins = [line for line in cell if dep_name(line) == CRATE]
             if added and pins != [pins_line(added)]:
                 problems.append(f"{notebook}: the cell with :dep {', '.join(added)} needs\n    {pins_line(added)}")

@@ -2,17 +2,16 @@
 //! cProfile or py-spy).
 
 mod flame;
+#[cfg(feature = "sampling")]
 mod frames;
 
 use crate::error::{HprError, Result};
-use crate::guard::catch_panics;
 use crate::machine::build_profile::BuildProfile;
 use crate::render::html::{csv_field, notes_html, Table};
 use crate::render::units::format_duration;
 use crate::render::Render;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Instant;
 
 /// One sampled call stack, root first, with how many samples hit it.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,9 +41,15 @@ pub struct Profile {
 /// so that sampling does not fall into step with periodic work); the kernel's timer tick may
 /// deliver fewer, and the result states the rate it got.
 ///
+/// Needs hpr's `sampling` feature (pprof and the 38 crates it adds, which every other chapter
+/// would check and link for nothing); without it this returns [`HprError::Unsupported`] naming
+/// the `:dep` line that turns it on.
+///
 /// ```
+/// # #[cfg(feature = "sampling")] {
 /// let profile = hpr::profile(|| (0..20_000_000u64).map(|i| i ^ (i >> 3)).sum::<u64>()).unwrap();
 /// assert!(profile.samples > 0);
+/// # }
 /// ```
 pub fn profile<R>(work: impl FnOnce() -> R) -> Result<Profile> {
     profile_with(997, work)
@@ -58,6 +63,34 @@ pub fn profile_with<R>(frequency: i32, work: impl FnOnce() -> R) -> Result<Profi
             "use 1 to 10,000 samples per second",
         ));
     }
+    sample(frequency, work)
+}
+
+/// The `:dep` line of a notebook that needs [`profile`].
+#[cfg(any(test, not(feature = "sampling")))]
+const SAMPLING_DEP_LINE: &str = r#":dep hpr = { path = "../helpers", features = ["sampling"] }"#;
+
+/// What [`profile`] answers when hpr was built without its `sampling` feature.
+#[cfg(any(test, not(feature = "sampling")))]
+fn sampling_off() -> HprError {
+    HprError::Unsupported {
+        what: "sampling profiles",
+        reason: format!(
+            "hpr was loaded without its `sampling` feature: add a cell right after the setup \
+             cell with\n{SAMPLING_DEP_LINE}"
+        ),
+    }
+}
+
+#[cfg(not(feature = "sampling"))]
+fn sample<R>(_frequency: i32, _work: impl FnOnce() -> R) -> Result<Profile> {
+    Err(sampling_off())
+}
+
+#[cfg(feature = "sampling")]
+fn sample<R>(frequency: i32, work: impl FnOnce() -> R) -> Result<Profile> {
+    use crate::guard::catch_panics;
+    use std::time::Instant;
     let guard = pprof::ProfilerGuardBuilder::default()
         .frequency(frequency)
         // Unwinding inside these can deadlock. pprof matches substrings of library paths, and
@@ -107,6 +140,7 @@ pub fn profile_with<R>(frequency: i32, work: impl FnOnce() -> R) -> Result<Profi
     })
 }
 
+#[cfg(feature = "sampling")]
 /// Keeps the frames of the profiled closure: drops those above it (the notebook runtime, `main`,
 /// hpr's panic guard and the unwinding machinery it calls through) and those of the signal
 /// handler that took the sample (pprof, the unwinder, the kernel's trampoline).
@@ -261,6 +295,25 @@ impl fmt::Display for Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rejects_bad_frequencies() {
+        let error = profile_with(0, || 1).unwrap_err().to_string();
+        assert!(error.contains("frequency"), "{error}");
+    }
+
+    #[test]
+    fn without_sampling_the_error_names_the_dep_line() {
+        let message = sampling_off().to_string();
+        assert!(message.contains(SAMPLING_DEP_LINE), "{message}");
+        #[cfg(not(feature = "sampling"))]
+        assert_eq!(profile(|| 1).unwrap_err().to_string(), message);
+    }
+}
+
+#[cfg(all(test, feature = "sampling"))]
+mod sampled_tests {
+    use super::*;
     use std::hint::black_box;
     use std::sync::Mutex;
 
@@ -321,9 +374,8 @@ mod tests {
     }
 
     #[test]
-    fn rejects_bad_frequencies_and_reports_panics() {
+    fn reports_panics() {
         let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-        assert!(profile_with(0, || 1).is_err());
         assert!(profile(|| -> u8 { panic!("inside the profile") })
             .unwrap_err()
             .to_string()
