@@ -216,6 +216,17 @@ def split_build(result, setup, cell, cell_seconds, repeats, environment):
     return {"cell": cell, "cell_seconds": round(cell_seconds, 4), **split}
 
 
+def cell_builds(folder):
+    """How many builds hpr-cell-cargo (helpers/cell-cargo) replayed and how many ran cargo, so far."""
+    try:
+        lines = (Path(folder) / "target/hpr-cell-cargo/builds.log").read_text().splitlines()
+    except OSError:
+        return {"replay": 0, "cargo": 0}
+    # One line per build: "replay", or "cargo (why)".
+    ways = [line.split(" ", 1)[0] for line in lines]
+    return {way: ways.count(way) for way in ("replay", "cargo")}
+
+
 def release_build_folder(folder):
     """Deletes a bench build folder unless evcxr's cache holds a crate built there; returns
     whether it did.
@@ -259,9 +270,13 @@ def measure_kernel(name, setup, repeats, log_dir):
             # The last setup cell again by hand: how much of its time was cargo and rustc.
             label, seconds = result["setup"][-1]["cell"], result["setup"][-1]["seconds"]
             result["breakdown"].append(split_build(result, setup, label, seconds, min(repeats, 3), environment))
+        replays_before = cell_builds(result["build_folder"])
         for label, code in TRIVIAL_CELLS.items():
             samples = [execute(client, code, timeout=600) for _ in range(repeats)]
             result["trivial"][label] = [round(s, 4) for s in samples]
+        # How the trivial cells were built: by hpr-cell-cargo's replay, or by cargo.
+        result["trivial_builds"] = {way: count - replays_before.get(way, 0)
+                                    for way, count in cell_builds(result["build_folder"]).items()}
         everything = [s for samples in result["trivial"].values() for s in samples]
         result["trivial_median"] = round(statistics.median(everything), 4)
         # The 9th decile, interpolated between order statistics as numpy's percentile does.
@@ -299,6 +314,10 @@ def table(results):
             if r is not plain:
                 ratio = r["trivial_median"] / plain["trivial_median"]
                 lines.append(f"trivial cell with {r['kernel']}: {ratio:.2f}× the plain kernel's median")
+    for r in results:
+        builds = r.get("trivial_builds", {})
+        lines.append(f"{r['kernel']}: trivial cells built by replaying rustc {builds.get('replay', 0)}, "
+                     f"by cargo {builds.get('cargo', 0)}")
     return "\n".join(lines)
 
 

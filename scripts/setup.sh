@@ -99,9 +99,9 @@ services=()
 for manifest in services/*/Cargo.toml; do
     [ -f "$manifest" ] && services+=("$(basename "$(dirname "$manifest")")")
 done
-if [ ${#services[@]} -gt 0 ]; then
-    step "building the notebooks' services: ${services[*]}"
-    cargo build --release --quiet "${services[@]/#/--package=}"
-fi
+# With them, the cargo the kernel's launcher gives evcxr (helpers/cell-cargo): it replays a
+# cell's rustc command when only the cell changed, instead of cargo checking the whole graph.
+step "building the notebooks' services (${services[*]}) and hpr-cell-cargo"
+cargo build --release --quiet "${services[@]/#/--package=}" --package=hpr-cell-cargo
 
 step "setup complete: evcxr_jupyter $evcxr_version, kernel 'rust' in .venv"

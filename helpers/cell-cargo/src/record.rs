@@ -1,0 +1,249 @@
+//! Running cargo while noting the rustc command it runs for the cell crate, and keeping that
+//! command with the snapshot it is valid for.
+
+use crate::{snapshot, CELL_CRATE, INNER_WRAPPER_ENV, RECORD_ENV};
+use serde_json::{json, Map, Value};
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+
+const RECORDING_FILE: &str = "recording.json";
+/// One line per build, `replay` or `cargo (why)`: which way each cell went, for tests and readers.
+const LOG_FILE: &str = "builds.log";
+
+/// The rustc command cargo last ran for the cell crate, and when it may be replayed.
+pub struct Recording {
+    /// What `snapshot::take` gave before and after that cargo run.
+    pub snapshot: Vec<String>,
+    pub program: String,
+    pub args: Vec<String>,
+    pub folder: String,
+    pub env: Map<String, Value>,
+    /// cargo's `compiler-artifact` message for the cell crate.
+    pub artifact: Value,
+    /// `snapshot::stamp` of every library rustc was given with `--extern`.
+    pub externs: Vec<String>,
+}
+
+impl Recording {
+    pub fn load(state: &Path) -> Option<Recording> {
+        let text = std::fs::read_to_string(state.join(RECORDING_FILE)).ok()?;
+        let value: Value = serde_json::from_str(&text).ok()?;
+        let strings = |key: &str| -> Option<Vec<String>> {
+            value[key]
+                .as_array()?
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        };
+        Some(Recording {
+            snapshot: strings("snapshot")?,
+            program: value["program"].as_str()?.to_owned(),
+            args: strings("args")?,
+            folder: value["folder"].as_str()?.to_owned(),
+            env: value["env"].as_object()?.clone(),
+            artifact: value["artifact"].clone(),
+            externs: strings("externs")?,
+        })
+    }
+
+    fn save(&self, state: &Path) -> std::io::Result<()> {
+        let value = json!({
+            "snapshot": self.snapshot, "program": self.program, "args": self.args,
+            "folder": self.folder, "env": self.env, "artifact": self.artifact,
+            "externs": self.externs,
+        });
+        let temporary = state.join(format!("{RECORDING_FILE}.new"));
+        std::fs::write(&temporary, value.to_string())?;
+        std::fs::rename(temporary, state.join(RECORDING_FILE))
+    }
+
+    /// `None` when cargo would do nothing now but compile the cell crate with this command;
+    /// otherwise the first thing that changed.
+    pub fn why_invalid(&self, snapshot: &[String]) -> Option<String> {
+        if self.snapshot != snapshot {
+            let (now, then): (HashSet<_>, HashSet<_>) =
+                (snapshot.iter().collect(), self.snapshot.iter().collect());
+            let why = match (now.difference(&then).next(), then.difference(&now).next()) {
+                (Some(changed), _) => format!("changed: {changed}"),
+                (None, Some(gone)) => format!("gone: {gone}"),
+                (None, None) => "reordered".to_owned(),
+            };
+            return Some(why);
+        }
+        if self.externs != extern_stamps(&self.args).unwrap_or_default() {
+            return Some("a dependency's library changed".to_owned());
+        }
+        None
+    }
+}
+
+/// Appends one word to the build log (best effort: the log only informs tests and readers).
+pub fn log(state: &Path, word: &str) {
+    let _ = std::fs::create_dir_all(state);
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(state.join(LOG_FILE))
+    {
+        let _ = writeln!(file, "{word}");
+    }
+}
+
+/// Runs cargo as evcxr asked, with this program as rustc's wrapper so that the cell crate's rustc
+/// command is noted, and keeps that command when nothing else changed meanwhile.
+pub fn build_and_record(
+    real_cargo: &OsString,
+    args: &[OsString],
+    folder: &Path,
+    state: &Path,
+    before: Option<Vec<String>>,
+) -> Result<ExitCode, String> {
+    let noted = state.join("rustc-command.json");
+    let _ = std::fs::remove_file(state.join(RECORDING_FILE));
+    let _ = std::fs::remove_file(&noted);
+    let this = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let mut child = Command::new(real_cargo)
+        .args(args)
+        .env(RECORD_ENV, &noted)
+        .env(
+            INNER_WRAPPER_ENV,
+            std::env::var_os("RUSTC_WRAPPER").unwrap_or_default(),
+        )
+        .env("RUSTC_WRAPPER", this)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", Path::new(real_cargo).display()))?;
+    // cargo's messages go on to evcxr as they come; the cell crate's artifact is kept.
+    let mut artifact = Value::Null;
+    let stdout = std::io::stdout();
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line.map_err(|e| format!("reading cargo's output: {e}"))?;
+        let _ = writeln!(stdout.lock(), "{line}");
+        if let Ok(message) = serde_json::from_str::<Value>(&line) {
+            if message["reason"] == "compiler-artifact" && message["target"]["name"] == CELL_CRATE {
+                artifact = message;
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for cargo: {e}"))?;
+    // The snapshot after the build, unless something changed meanwhile: then cargo may have built
+    // from older files, and the next cell runs it again. The lock file is cargo's own output.
+    let lock = format!("content {}", folder.join("Cargo.lock").display());
+    let besides_lock = |s: &Vec<String>| -> Vec<String> {
+        s.iter()
+            .filter(|l| !l.starts_with(&lock))
+            .cloned()
+            .collect()
+    };
+    let after = snapshot::take(folder, args);
+    let unchanged = match (before, after) {
+        (Some(before), Some(after)) if besides_lock(&before) == besides_lock(&after) => Some(after),
+        _ => None,
+    };
+    if let (true, Some(snapshot), true) = (status.success(), unchanged, artifact.is_object()) {
+        if let Some(recording) = noted_command(&noted, snapshot, artifact) {
+            let _ = recording.save(state);
+        }
+    }
+    let _ = std::fs::remove_file(&noted);
+    Ok(ExitCode::from(
+        status.code().unwrap_or(101).clamp(0, 255) as u8
+    ))
+}
+
+/// The command the wrapper noted, as a recording for `snapshot`.
+fn noted_command(noted: &Path, snapshot: Vec<String>, artifact: Value) -> Option<Recording> {
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(noted).ok()?).ok()?;
+    let args: Vec<String> = value["args"]
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect::<Option<_>>()?;
+    Some(Recording {
+        snapshot,
+        program: value["program"].as_str()?.to_owned(),
+        externs: extern_stamps(&args)?,
+        args,
+        folder: value["folder"].as_str()?.to_owned(),
+        env: value["env"].as_object()?.clone(),
+        artifact,
+    })
+}
+
+/// As cargo's wrapper: notes the cell crate's command in `noted`, then runs what evcxr asked for
+/// (its own wrapper, or rustc). Returns only why that could not start.
+pub fn wrap_rustc(noted: &Path, args: &[OsString]) -> String {
+    let inner = std::env::var_os(INNER_WRAPPER_ENV).filter(|w| !w.is_empty());
+    let (program, rest) = match &inner {
+        Some(wrapper) => (wrapper.clone(), args.to_vec()),
+        None => (args[0].clone(), args[1..].to_vec()),
+    };
+    let mut command = Command::new(&program);
+    command
+        .args(&rest)
+        .env_remove(RECORD_ENV)
+        .env_remove(INNER_WRAPPER_ENV);
+    match &inner {
+        Some(wrapper) => command.env("RUSTC_WRAPPER", wrapper),
+        None => command.env_remove("RUSTC_WRAPPER"),
+    };
+    let is_cell = args
+        .windows(2)
+        .any(|w| w[0] == "--crate-name" && w[1] == CELL_CRATE);
+    if is_cell {
+        note(noted, &command);
+    }
+    crate::exec(&mut command)
+}
+
+/// Writes the command with its full environment and folder (best effort: without the note,
+/// the next cell runs cargo again).
+fn note(noted: &Path, command: &Command) {
+    let mut env: Map<String, Value> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, Value::from(v.into_string().ok()?))))
+        .collect();
+    for (key, value) in command.get_envs() {
+        let Some(key) = key.to_str() else { return };
+        match value.map(|v| v.to_str()) {
+            Some(Some(value)) => env.insert(key.to_owned(), value.into()),
+            Some(None) => return,
+            None => env.remove(key),
+        };
+    }
+    let strings: Option<Vec<&str>> = command.get_args().map(|a| a.to_str()).collect();
+    let (Some(program), Some(args), Ok(folder)) = (
+        command.get_program().to_str(),
+        strings,
+        std::env::current_dir(),
+    ) else {
+        return;
+    };
+    let Some(folder) = folder.to_str().map(str::to_owned) else {
+        return;
+    };
+    let value = json!({ "program": program, "args": args, "folder": folder, "env": env });
+    let _ = std::fs::write(noted, value.to_string());
+}
+
+/// `snapshot::stamp` of the library after each `--extern name=path` (or `--extern=name=path`).
+fn extern_stamps(args: &[String]) -> Option<Vec<String>> {
+    let mut stamps = Vec::new();
+    let mut after_flag = false;
+    for arg in args {
+        let given = if after_flag {
+            Some(arg.as_str())
+        } else {
+            arg.strip_prefix("--extern=")
+        };
+        after_flag = arg == "--extern";
+        if let Some((_, path)) = given.and_then(|g| g.split_once('=')) {
+            stamps.push(snapshot::stamp(Path::new(path))?);
+        }
+    }
+    Some(stamps)
+}

@@ -1,0 +1,249 @@
+//! Everything besides the cell's source that could make cargo do something else, as lines of text:
+//! two equal snapshots mean cargo would only recompile the cell crate.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::ffi::OsString;
+use std::hash::{DefaultHasher, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+/// Beyond this many files in path dependencies, walking them would cost what cargo costs.
+const MOST_FILES: usize = 20_000;
+
+/// The snapshot for a `cargo ARGS` run in `folder`, or `None` when one cannot be taken (a path
+/// that is not UTF-8, too many files): then cargo runs every time.
+pub fn take(folder: &Path, args: &[OsString]) -> Option<Vec<String>> {
+    let mut lines = Vec::new();
+    for arg in args {
+        lines.push(format!("arg {}", arg.to_str()?));
+    }
+    let mut env: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect::<Option<_>>()?;
+    env.sort();
+    lines.extend(env.iter().map(|(k, v)| format!("env {k}={v}")));
+    for file in cargo_configuration(folder) {
+        lines.push(format!(
+            "content {} {}",
+            file.to_str()?,
+            content_digest(&file)
+        ));
+    }
+    for program in ["RUSTC", crate::REAL_CARGO_ENV] {
+        if let Some(path) = std::env::var_os(program) {
+            lines.push(format!("program {}", stamp(Path::new(&path))?));
+        }
+    }
+    let mut files = 0;
+    for dependency in path_dependencies(&folder.join("Cargo.toml")) {
+        lines.push(format!("dependency {}", dependency.to_str()?));
+        for file in walk(&dependency) {
+            files += 1;
+            if files > MOST_FILES {
+                return None;
+            }
+            lines.push(format!("file {}", stamp(&file)?));
+        }
+    }
+    Some(lines)
+}
+
+/// `path mtime length`, or `path absent`; `None` for a path that is not UTF-8.
+pub fn stamp(path: &Path) -> Option<String> {
+    let text = path.to_str()?;
+    Some(match std::fs::metadata(path) {
+        Ok(meta) => {
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{text} {modified} {}", meta.len())
+        }
+        Err(_) => format!("{text} absent"),
+    })
+}
+
+/// The cell crate's manifest and lock file, and every configuration file cargo reads there.
+fn cargo_configuration(folder: &Path) -> Vec<PathBuf> {
+    let mut files = vec![folder.join("Cargo.toml"), folder.join("Cargo.lock")];
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let dot_cargo = folder.ancestors().map(|dir| dir.join(".cargo"));
+    for dir in dot_cargo.chain(home) {
+        files.push(dir.join("config.toml"));
+        files.push(dir.join("config"));
+    }
+    files
+}
+
+/// The file's contents digested, or `absent`.
+fn content_digest(file: &Path) -> String {
+    match std::fs::read(file) {
+        Ok(bytes) => {
+            let mut hasher = DefaultHasher::new();
+            hasher.write(&bytes);
+            format!("{:016x} {}", hasher.finish(), bytes.len())
+        }
+        Err(_) => "absent".to_owned(),
+    }
+}
+
+/// Every folder a `path = "…"` in a dependency or patch names, from this manifest and,
+/// transitively, from the manifests inside those folders.
+pub fn path_dependencies(manifest: &Path) -> Vec<PathBuf> {
+    let mut found = BTreeSet::new();
+    let mut queue = VecDeque::from([manifest.to_path_buf()]);
+    while let Some(manifest) = queue.pop_front() {
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let base = manifest.parent().unwrap_or(Path::new("."));
+        for named in dependency_paths(&text) {
+            let folder = base.join(named);
+            let folder = folder.canonicalize().unwrap_or(folder);
+            if found.insert(folder.clone()) {
+                queue.extend(walk(&folder).filter(|f| f.ends_with("Cargo.toml")));
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// The `path = "…"` values of a manifest, except those of the package's own targets (`[lib]`,
+/// `[[bin]]`, …), which name its sources.
+fn dependency_paths(manifest: &str) -> Vec<String> {
+    let mut section = String::new();
+    let mut paths = Vec::new();
+    for line in manifest.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.starts_with('[') {
+            section = line.trim_matches(['[', ']']).trim().to_owned();
+            continue;
+        }
+        let own_target = [
+            "lib",
+            "bin",
+            "test",
+            "bench",
+            "example",
+            "package",
+            "workspace",
+        ]
+        .contains(&section.as_str());
+        if own_target && !line.contains('{') {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("path") {
+            let before = rest[..at].chars().last();
+            let after = rest[at + 4..].trim_start();
+            rest = &rest[at + 4..];
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+                continue;
+            }
+            let Some(value) = after.strip_prefix('=').map(str::trim_start) else {
+                continue;
+            };
+            if let Some(quoted) = value.strip_prefix('"') {
+                if let Some(end) = quoted.find('"') {
+                    paths.push(quoted[..end].to_owned());
+                }
+            }
+        }
+    }
+    paths
+}
+
+/// The files under `root` (or `root` itself when it is a file), skipping `target` and hidden
+/// folders, in a stable order.
+fn walk(root: &Path) -> impl Iterator<Item = PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    if root.is_file() {
+        files.push(root.to_path_buf());
+        folders.clear();
+    }
+    while let Some(folder) = folders.pop() {
+        // The folder itself: a file added or removed changes its mtime.
+        files.push(folder.clone());
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name();
+            let hidden = name.to_string_lossy().starts_with('.');
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => {
+                    if !hidden && name != "target" {
+                        folders.push(entry.path());
+                    }
+                }
+                Ok(_) => files.push(entry.path()),
+                Err(_) => {}
+            }
+        }
+    }
+    files.into_iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_dependency_paths_but_not_the_packages_own_sources() {
+        let manifest = r#"
+[package]
+name = "ctx"
+[lib]
+crate-type = ["cdylib"]
+path = "src/lib.rs"
+[dependencies]
+hpr = { path = "/work/helpers" }
+pins = { path = "../pins", features = ["polars"] } # a comment with path = "nowhere"
+polars = { version = "=0.55.2", default-features = false }
+[dependencies.tiny]
+path = "tiny"
+[patch.crates-io]
+serde = { git = "x", classpath = "no", path = "vendored/serde" }
+"#;
+        assert_eq!(
+            dependency_paths(manifest),
+            ["/work/helpers", "../pins", "tiny", "vendored/serde"]
+        );
+    }
+
+    #[test]
+    fn a_change_to_a_path_dependency_changes_the_snapshot() {
+        let root = std::env::temp_dir().join(format!("hpr-cell-cargo-{}", std::process::id()));
+        let tiny = root.join("tiny");
+        std::fs::create_dir_all(tiny.join("src")).unwrap();
+        std::fs::create_dir_all(root.join("cell")).unwrap();
+        std::fs::write(tiny.join("Cargo.toml"), "[package]\nname = \"tiny\"\n").unwrap();
+        std::fs::write(tiny.join("src/lib.rs"), "pub fn value() -> u8 { 1 }").unwrap();
+        let cell = root.join("cell");
+        let manifest = "[package]\nname = \"ctx\"\n[dependencies]\ntiny = { path = \"../tiny\" }\n";
+        std::fs::write(cell.join("Cargo.toml"), manifest).unwrap();
+        let before = take(&cell, &["build".into()]).unwrap();
+        assert_eq!(take(&cell, &["build".into()]).unwrap(), before);
+        assert!(
+            before.iter().any(|l| l.contains("tiny/src/lib.rs")),
+            "{before:?}"
+        );
+
+        std::fs::write(tiny.join("src/lib.rs"), "pub fn value() -> u8 { 22 }").unwrap();
+        assert_ne!(take(&cell, &["build".into()]).unwrap(), before);
+        let after_edit = take(&cell, &["build".into()]).unwrap();
+        std::fs::write(tiny.join("src/more.rs"), "").unwrap();
+        assert_ne!(take(&cell, &["build".into()]).unwrap(), after_edit);
+        assert_ne!(
+            take(&cell, &["build".into(), "-v".into()]).unwrap(),
+            after_edit
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
