@@ -270,12 +270,12 @@ def measure_kernel(name, setup, repeats, log_dir):
             # The last setup cell again by hand: how much of its time was cargo and rustc.
             label, seconds = result["setup"][-1]["cell"], result["setup"][-1]["seconds"]
             result["breakdown"].append(split_build(result, setup, label, seconds, min(repeats, 3), environment))
-        replays_before = cell_builds(result["build_folder"])
+        builds_before = cell_builds(result["build_folder"])
         for label, code in TRIVIAL_CELLS.items():
             samples = [execute(client, code, timeout=600) for _ in range(repeats)]
             result["trivial"][label] = [round(s, 4) for s in samples]
         # How the trivial cells were built: by hpr-cell-cargo's replay, or by cargo.
-        result["trivial_builds"] = {way: count - replays_before.get(way, 0)
+        result["trivial_builds"] = {way: count - builds_before[way]
                                     for way, count in cell_builds(result["build_folder"]).items()}
         everything = [s for samples in result["trivial"].values() for s in samples]
         result["trivial_median"] = round(statistics.median(everything), 4)

@@ -31,21 +31,14 @@ impl Recording {
     pub fn load(state: &Path) -> Option<Recording> {
         let text = std::fs::read_to_string(state.join(RECORDING_FILE)).ok()?;
         let value: Value = serde_json::from_str(&text).ok()?;
-        let strings = |key: &str| -> Option<Vec<String>> {
-            value[key]
-                .as_array()?
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        };
         Some(Recording {
-            snapshot: strings("snapshot")?,
+            snapshot: strings(&value, "snapshot")?,
             program: value["program"].as_str()?.to_owned(),
-            args: strings("args")?,
+            args: strings(&value, "args")?,
             folder: value["folder"].as_str()?.to_owned(),
             env: value["env"].as_object()?.clone(),
             artifact: value["artifact"].clone(),
-            externs: strings("externs")?,
+            externs: strings(&value, "externs")?,
         })
     }
 
@@ -159,11 +152,7 @@ pub fn build_and_record(
 /// The command the wrapper noted, as a recording for `snapshot`.
 fn noted_command(noted: &Path, snapshot: Vec<String>, artifact: Value) -> Option<Recording> {
     let value: Value = serde_json::from_str(&std::fs::read_to_string(noted).ok()?).ok()?;
-    let args: Vec<String> = value["args"]
-        .as_array()?
-        .iter()
-        .map(|v| v.as_str().map(str::to_owned))
-        .collect::<Option<_>>()?;
+    let args = strings(&value, "args")?;
     Some(Recording {
         snapshot,
         program: value["program"].as_str()?.to_owned(),
@@ -228,6 +217,15 @@ fn note(noted: &Path, command: &Command) {
     };
     let value = json!({ "program": program, "args": args, "folder": folder, "env": env });
     let _ = std::fs::write(noted, value.to_string());
+}
+
+/// The array of strings under `key`, or `None` if it is anything else.
+fn strings(value: &Value, key: &str) -> Option<Vec<String>> {
+    value[key]
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// `snapshot::stamp` of the library after each `--extern name=path` (or `--extern=name=path`).

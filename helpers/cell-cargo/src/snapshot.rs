@@ -1,7 +1,8 @@
 //! Everything besides the cell's source that could make cargo do something else, as lines of text:
 //! two equal snapshots mean cargo would only recompile the cell crate.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, VecDeque};
 use std::ffi::OsString;
 use std::hash::{DefaultHasher, Hasher};
 use std::path::{Path, PathBuf};
@@ -35,9 +36,9 @@ pub fn take(folder: &Path, args: &[OsString]) -> Option<Vec<String>> {
         }
     }
     let mut files = 0;
-    for dependency in path_dependencies(&folder.join("Cargo.toml")) {
+    for (dependency, files_in_it) in path_dependencies(&folder.join("Cargo.toml")) {
         lines.push(format!("dependency {}", dependency.to_str()?));
-        for file in walk(&dependency) {
+        for file in files_in_it {
             files += 1;
             if files > MOST_FILES {
                 return None;
@@ -91,9 +92,10 @@ fn content_digest(file: &Path) -> String {
 }
 
 /// Every folder a `path = "…"` in a dependency or patch names, from this manifest and,
-/// transitively, from the manifests inside those folders.
-pub fn path_dependencies(manifest: &Path) -> Vec<PathBuf> {
-    let mut found = BTreeSet::new();
+/// transitively, from the manifests inside those folders; each with the files `walk` finds in
+/// it, walked once.
+fn path_dependencies(manifest: &Path) -> BTreeMap<PathBuf, Vec<PathBuf>> {
+    let mut found = BTreeMap::new();
     let mut queue = VecDeque::from([manifest.to_path_buf()]);
     while let Some(manifest) = queue.pop_front() {
         let Ok(text) = std::fs::read_to_string(&manifest) else {
@@ -103,12 +105,14 @@ pub fn path_dependencies(manifest: &Path) -> Vec<PathBuf> {
         for named in dependency_paths(&text) {
             let folder = base.join(named);
             let folder = folder.canonicalize().unwrap_or(folder);
-            if found.insert(folder.clone()) {
-                queue.extend(walk(&folder).filter(|f| f.ends_with("Cargo.toml")));
+            if let Entry::Vacant(entry) = found.entry(folder) {
+                let files = walk(entry.key());
+                queue.extend(files.iter().filter(|f| f.ends_with("Cargo.toml")).cloned());
+                entry.insert(files);
             }
         }
     }
-    found.into_iter().collect()
+    found
 }
 
 /// The `path = "…"` values of a manifest, except those of the package's own targets (`[lib]`,
@@ -158,7 +162,7 @@ fn dependency_paths(manifest: &str) -> Vec<String> {
 
 /// The files under `root` (or `root` itself when it is a file), skipping `target` and hidden
 /// folders, in a stable order.
-fn walk(root: &Path) -> impl Iterator<Item = PathBuf> {
+fn walk(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut folders = vec![root.to_path_buf()];
     if root.is_file() {
@@ -187,7 +191,7 @@ fn walk(root: &Path) -> impl Iterator<Item = PathBuf> {
             }
         }
     }
-    files.into_iter()
+    files
 }
 
 #[cfg(test)]
