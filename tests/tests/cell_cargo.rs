@@ -1,35 +1,63 @@
 //! hpr-cell-cargo (helpers/cell-cargo) in a real kernel: after the first cell, cells compile by
-//! replaying rustc, and a path dependency edited between two cells is rebuilt, not replayed stale.
+//! replaying rustc, and a path dependency edited between two cells is rebuilt, not replayed stale;
+//! a restarted kernel's `:dep` check is answered from the previous kernel's `cargo metadata`
+//! until the dependency changes.
 
-use notebook_tests::{execute_with_env, root};
+use notebook_tests::{execute_with_env, root, Outcome};
+use std::path::{Path, PathBuf};
 
-#[test]
-fn cells_replay_rustc_until_a_path_dependency_changes() {
+fn cell_cargo_is_built() {
     let cell_cargo = root().join("target/release/hpr-cell-cargo");
     assert!(
         cell_cargo.exists(),
         "{} is missing: setup builds it (cargo build --release -p hpr-cell-cargo)",
         cell_cargo.display()
     );
-    let work = root().join("target/cell-cargo-fixture");
-    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// The crate `tiny` (`value()` returns 1) in a new folder `work`.
+fn write_tiny(work: &Path) -> PathBuf {
+    let _ = std::fs::remove_dir_all(work);
     let tiny = work.join("tiny");
     std::fs::create_dir_all(tiny.join("src")).unwrap();
     let manifest = "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
     std::fs::write(tiny.join("Cargo.toml"), manifest).unwrap();
     std::fs::write(tiny.join("src/lib.rs"), "pub fn value() -> u32 { 1 }\n").unwrap();
-    // A build folder of its own, deleted with the test: the fixture has no `:cache` line, so
-    // evcxr's compile cache neither serves nor records anything built there. Outside the
-    // repository, where cargo would take the cell crate for a member of the workspace.
-    let builds = std::env::temp_dir().join(format!("hpr-cell-cargo-test-{}", std::process::id()));
-    let notebook = root().join("tests/fixtures/cell_cargo/edited_dependency.ipynb");
-    let env = [("HPR_EVCXR_BUILD_DIR", builds.to_str().unwrap())];
-    let outcomes = execute_with_env(&[notebook], 300, &env).unwrap_or_else(|e| panic!("{e}"));
-    assert!(outcomes[0].failure.is_none(), "{}", outcomes[0]);
+    tiny
+}
 
+/// A build folder of its own, deleted by the test: the fixtures have no `:cache` line, so evcxr's
+/// compile cache neither serves nor records anything built there. Outside the repository, where
+/// cargo would take the cell crate for a member of the workspace.
+fn build_folder(test: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("hpr-cell-cargo-{test}-{}", std::process::id()))
+}
+
+/// Runs a fixture in a new kernel whose build folders are under `builds`.
+fn run(fixture: &str, builds: &Path) -> Outcome {
+    let notebook = root().join("tests/fixtures/cell_cargo").join(fixture);
+    let env = [("HPR_EVCXR_BUILD_DIR", builds.to_str().unwrap())];
+    let mut outcomes = execute_with_env(&[notebook], 300, &env).unwrap_or_else(|e| panic!("{e}"));
+    outcomes.remove(0)
+}
+
+/// hpr-cell-cargo's log in the first build folder: one line per build or `cargo metadata`.
+fn log(builds: &Path) -> String {
     let log = builds.join("slot-0/target/hpr-cell-cargo/builds.log");
-    let log = std::fs::read_to_string(&log)
-        .unwrap_or_else(|e| panic!("hpr-cell-cargo kept no log in {}: {e}", log.display()));
+    std::fs::read_to_string(&log)
+        .unwrap_or_else(|e| panic!("hpr-cell-cargo kept no log in {}: {e}", log.display()))
+}
+
+#[test]
+fn cells_replay_rustc_until_a_path_dependency_changes() {
+    cell_cargo_is_built();
+    let work = root().join("target/cell-cargo-fixture");
+    write_tiny(&work);
+    let builds = build_folder("edit");
+    let outcome = run("edited_dependency.ipynb", &builds);
+    assert!(outcome.failure.is_none(), "{outcome}");
+
+    let log = log(&builds);
     // One line per build: `replay`, or `cargo (why)`.
     let replays = log.lines().filter(|l| *l == "replay").count();
     assert!(replays >= 3, "too few replays:\n{log}");
@@ -40,6 +68,62 @@ fn cells_replay_rustc_until_a_path_dependency_changes() {
     assert!(
         edited,
         "cargo did not run for the edited dependency:\n{log}"
+    );
+    let _ = std::fs::remove_dir_all(&work);
+    let _ = std::fs::remove_dir_all(&builds);
+}
+
+#[test]
+fn a_restarted_kernel_checks_its_dependency_from_the_record_until_it_changes() {
+    cell_cargo_is_built();
+    let work = root().join("target/cell-cargo-restart");
+    let tiny = write_tiny(&work);
+    let builds = build_folder("restart");
+    let metadata_lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with("metadata "))
+            .map(str::to_owned)
+            .collect()
+    };
+
+    let first = run("restarted_dependency.ipynb", &builds);
+    assert!(first.failure.is_none(), "{first}");
+    let after_first = log(&builds);
+    let asked = metadata_lines(&after_first);
+    assert!(
+        !asked.is_empty() && asked.iter().all(|l| l.starts_with("metadata cargo")),
+        "the first kernel should have asked cargo:\n{after_first}"
+    );
+
+    // A restart: the launcher removes the lock file, evcxr checks `:dep tiny` again.
+    let second = run("restarted_dependency.ipynb", &builds);
+    assert!(second.failure.is_none(), "{second}");
+    let after_second = log(&builds);
+    let answered = metadata_lines(&after_second[after_first.len()..]);
+    assert_eq!(
+        answered,
+        vec!["metadata replay".to_owned(); asked.len()],
+        "the restarted kernel should have been answered from the record:\n{after_second}"
+    );
+
+    // tiny loses its library: cargo must be asked, and evcxr's check must say so.
+    std::fs::rename(tiny.join("src/lib.rs"), tiny.join("src/main.rs")).unwrap();
+    std::fs::write(tiny.join("src/main.rs"), "fn main() {}\n").unwrap();
+    let third = run("restarted_dependency.ipynb", &builds);
+    let failure = third
+        .failure
+        .as_ref()
+        .unwrap_or_else(|| panic!("a dependency without a library was accepted: {third}"));
+    assert!(
+        failure.message.contains("missing a lib target"),
+        "evcxr's check did not report the missing library: {third}"
+    );
+    let after_third = log(&builds);
+    assert!(
+        metadata_lines(&after_third[after_second.len()..])
+            .first()
+            .is_some_and(|l| l.starts_with("metadata cargo")),
+        "the changed dependency was answered from the record:\n{after_third}"
     );
     let _ = std::fs::remove_dir_all(&work);
     let _ = std::fs::remove_dir_all(&builds);

@@ -8,12 +8,14 @@
 //! dependency, the toolchain, a dependency's library); otherwise it replays the rustc command that
 //! cargo ran for the cell last time and prints what cargo would have printed.
 //!
-//! Three ways it runs:
+//! Four ways it runs:
 //! - `hpr-cell-cargo build …` in evcxr's cell crate: the replay, or cargo recording the command;
+//! - `hpr-cell-cargo metadata …` there: cargo's earlier answer for the same inputs, or cargo;
 //! - any other command, or any other folder: the real cargo (`$HPR_REAL_CARGO`), untouched;
 //! - as cargo's `RUSTC_WRAPPER` while it records: notes the cell crate's rustc command, then runs
 //!   the wrapper evcxr had asked for (its compile cache) or rustc itself.
 
+mod metadata;
 mod record;
 mod replay;
 mod snapshot;
@@ -55,8 +57,10 @@ fn run() -> Result<ExitCode, String> {
             format!("{REAL_CARGO_ENV} is not set: start the kernel through scripts/evcxr-kernel")
         })?;
     let folder = std::env::current_dir().map_err(|e| format!("no current folder: {e}"))?;
-    if !is_cell_build(&args, &folder) {
-        return Err(exec(Command::new(&real_cargo).args(&args)));
+    match subcommand_in_kernel_folder(&args, &folder) {
+        Some("build") => {}
+        Some("metadata") => return metadata::replay_or_run(&real_cargo, &args, &folder),
+        _ => return Err(exec(Command::new(&real_cargo).args(&args))),
     }
     let state = folder.join("target/hpr-cell-cargo");
     let snapshot = snapshot::take(&folder, &args);
@@ -75,19 +79,26 @@ fn run() -> Result<ExitCode, String> {
     record::build_and_record(&real_cargo, &args, &folder, &state, snapshot)
 }
 
-/// `cargo build …` in a folder whose manifest is evcxr's cell crate.
-fn is_cell_build(args: &[OsString], folder: &Path) -> bool {
-    let subcommand = args.iter().find(|a| !a.to_string_lossy().starts_with('-'));
-    if subcommand.is_none_or(|s| s != "build") {
-        return false;
-    }
-    let Ok(manifest) = std::fs::read_to_string(folder.join("Cargo.toml")) else {
-        return false;
+/// `build` for `cargo build …` in a folder whose manifest is evcxr's cell crate, `metadata` for
+/// `cargo metadata …` there or in evcxr's check of a new dependency; `None` for anything else.
+fn subcommand_in_kernel_folder<'a>(args: &'a [OsString], folder: &Path) -> Option<&'a str> {
+    let subcommand = args
+        .iter()
+        .find(|a| !a.to_string_lossy().starts_with('-'))?
+        .to_str()?;
+    let packages: &[&str] = match subcommand {
+        "build" => &[CELL_CRATE],
+        "metadata" => &metadata::PACKAGES,
+        _ => return None,
     };
-    manifest.lines().any(|line| {
-        let line: String = line.split_whitespace().collect();
-        line == format!("name=\"{CELL_CRATE}\"")
-    })
+    let manifest = std::fs::read_to_string(folder.join("Cargo.toml")).ok()?;
+    let named = |package: &&str| {
+        manifest.lines().any(|line| {
+            let line: String = line.split_whitespace().collect();
+            line == format!("name=\"{package}\"")
+        })
+    };
+    packages.iter().any(named).then_some(subcommand)
 }
 
 /// cargo calls its wrapper as `wrapper RUSTC ARGS…`, RUSTC being a path to (or a name of) rustc.

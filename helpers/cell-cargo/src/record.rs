@@ -126,16 +126,14 @@ pub fn build_and_record(
         .map_err(|e| format!("waiting for cargo: {e}"))?;
     // The snapshot after the build, unless something changed meanwhile: then cargo may have built
     // from older files, and the next cell runs it again. The lock file is cargo's own output.
-    let lock = format!("content {}", folder.join("Cargo.lock").display());
-    let besides_lock = |s: &Vec<String>| -> Vec<String> {
-        s.iter()
-            .filter(|l| !l.starts_with(&lock))
-            .cloned()
-            .collect()
-    };
     let after = snapshot::take(folder, args);
     let unchanged = match (before, after) {
-        (Some(before), Some(after)) if besides_lock(&before) == besides_lock(&after) => Some(after),
+        (Some(before), Some(after))
+            if snapshot::without_lock(&before, folder)
+                == snapshot::without_lock(&after, folder) =>
+        {
+            Some(after)
+        }
         _ => None,
     };
     if let (true, Some(snapshot), true) = (status.success(), unchanged, artifact.is_object()) {
@@ -220,7 +218,7 @@ fn note(noted: &Path, command: &Command) {
 }
 
 /// The array of strings under `key`, or `None` if it is anything else.
-fn strings(value: &Value, key: &str) -> Option<Vec<String>> {
+pub fn strings(value: &Value, key: &str) -> Option<Vec<String>> {
     value[key]
         .as_array()?
         .iter()

@@ -49,6 +49,16 @@ pub fn take(folder: &Path, args: &[OsString]) -> Option<Vec<String>> {
     Some(lines)
 }
 
+/// The snapshot less its line for the lock file, which cargo itself writes.
+pub fn without_lock(lines: &[String], folder: &Path) -> Vec<String> {
+    let lock = format!("content {}", folder.join("Cargo.lock").display());
+    lines
+        .iter()
+        .filter(|l| !l.starts_with(&lock))
+        .cloned()
+        .collect()
+}
+
 /// `path mtime length`, or `path absent`; `None` for a path that is not UTF-8.
 pub fn stamp(path: &Path) -> Option<String> {
     let text = path.to_str()?;
