@@ -12,8 +12,10 @@ chapters), on evcxr's warm compile cache, through the project's kernel launcher
   polars-restart  the same, restarted
 
 For each it records the time from kernel start to each setup cell's reply, then the reply time of
-trivial cells (an expression, a one-line function, a println!), each repeated. It writes
-target/bench/kernel.json and prints a table; `make bench-kernel` runs it.
+trivial cells (an expression, a one-line function, a println!), each repeated, and for each setup
+cell and the trivial cells the CPU time of evcxr itself (with the rust-analyzer it embeds), of the
+tools it waited for (cargo, rustc, the linker) and of the process that runs the cells, from /proc.
+It writes target/bench/kernel.json and prints a table; `make bench-kernel` runs it.
 
 Then, for each kernel that keeps its build folder, it splits the last trivial cell's build into
 where the time goes, re-running by hand in that folder what evcxr ran: cargo with nothing to
@@ -106,6 +108,34 @@ def median_seconds(action, repeats):
         action()
         samples.append(time.monotonic() - started)
     return round(statistics.median(samples), 4)
+
+
+def cpu_seconds(pid):
+    """CPU seconds so far of the kernel process and of what it ran, from /proc (zeros without it).
+
+    evcxr: the kernel's own threads (evcxr and the rust-analyzer it embeds, which infers the
+    type of every variable a cell defines); tools: the processes it waited for (cargo, rustc,
+    the linker, `cargo metadata`); cells: the long-lived child process that runs the cells.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def fields(stat_pid):
+        # After the command name in parentheses: utime, stime, cutime, cstime are fields 14-17.
+        text = Path(f"/proc/{stat_pid}/stat").read_text()
+        return [int(x) for x in text[text.rindex(")") + 2:].split()[11:15]]
+
+    try:
+        utime, stime, cutime, cstime = fields(pid)
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        cells = sum(sum(fields(int(child))[:2]) for child in children)
+    except (OSError, ValueError):
+        return {"evcxr": 0.0, "tools": 0.0, "cells": 0.0}
+    return {"evcxr": (utime + stime) / ticks, "tools": (cutime + cstime) / ticks, "cells": cells / ticks}
+
+
+def cpu_since(pid, before):
+    now = cpu_seconds(pid)
+    return {key: round(now[key] - before[key], 2) for key in now}
 
 
 def tool_path(tool):
@@ -258,10 +288,13 @@ def measure_kernel(name, setup, repeats, log_dir):
     try:
         client.wait_for_ready(timeout=600)
         result["ready_seconds"] = round(time.monotonic() - started, 3)
+        pid = manager.provisioner.process.pid
         for label, code in setup:
+            before = cpu_seconds(pid)
             seconds = execute(client, code, timeout=2400)
             result["setup"].append({"cell": label, "seconds": round(seconds, 3),
-                                    "since_start": round(time.monotonic() - started, 3)})
+                                    "since_start": round(time.monotonic() - started, 3),
+                                    "cpu": cpu_since(pid, before)})
         result["build_folder"] = last_output(client, ":last_compile_dir")
         environment = kernel_environment(manager.provisioner.process.pid)
         result["linker"] = last_output(client, ":linker").removeprefix("linker:").strip()
@@ -271,9 +304,13 @@ def measure_kernel(name, setup, repeats, log_dir):
             label, seconds = result["setup"][-1]["cell"], result["setup"][-1]["seconds"]
             result["breakdown"].append(split_build(result, setup, label, seconds, min(repeats, 3), environment))
         builds_before = cell_builds(result["build_folder"])
+        before = cpu_seconds(pid)
         for label, code in TRIVIAL_CELLS.items():
             samples = [execute(client, code, timeout=600) for _ in range(repeats)]
             result["trivial"][label] = [round(s, 4) for s in samples]
+        # CPU per trivial cell, on average.
+        cells = repeats * len(TRIVIAL_CELLS)
+        result["trivial_cpu"] = {key: round(value / cells, 4) for key, value in cpu_since(pid, before).items()}
         # How the trivial cells were built: by hpr-cell-cargo's replay, or by cargo.
         result["trivial_builds"] = {way: count - builds_before[way]
                                     for way, count in cell_builds(result["build_folder"]).items()}
@@ -308,6 +345,16 @@ def table(results):
                 lines.append(f"{r['kernel']:<15} {b['cell']:<16} {b['crates']:>6} {b['cargo_nothing_to_build']:>23.3f}s "
                              f"{b['cargo_cell_changed']:>13.3f}s {b['rustc_cell']:>11.3f}s {b['link']:>10.3f}s "
                              f"{b['cell_seconds']:>10.3f}s")
+    lines.append("")
+    lines.append(f"{'CPU seconds':<15} {'cell':<16} {'wall':>7} {'evcxr (rust-analyzer)':>22} "
+                 f"{'cargo, rustc, linker':>21} {'cell code':>10}")
+    for r in results:
+        rows = [(s["cell"], s["seconds"], s.get("cpu")) for s in r["setup"]]
+        rows.append(("trivial, each", r["trivial_median"], r.get("trivial_cpu")))
+        for cell, wall, cpu in rows:
+            if cpu:
+                lines.append(f"{r['kernel']:<15} {cell:<16} {wall:>6.2f}s {cpu['evcxr']:>21.2f}s "
+                             f"{cpu['tools']:>20.2f}s {cpu['cells']:>9.2f}s")
     plain = next((r for r in results if r["kernel"] == "plain"), None)
     if plain:
         for r in results:
