@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # members), and kept while evcxr's cache needs them (see release_build_folder).
 CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 BENCH_BUILDS = CACHE_HOME / "hpr" / "bench-builds"
-# evcxr's compile cache (its `:cache`).
+# evcxr's compile cache (which the launcher switches on, see helpers/cell-cargo).
 EVCXR_CACHE = CACHE_HOME / "evcxr"
 TRIVIAL_CELLS = {
     "expression": "1 + 1",
@@ -177,10 +177,13 @@ def evcxr_cargo(folder, setup, linker, base_env):
                 env[key] = value
     env["EVCXR_CORE_EXTERN"] = f"core={libstd}"
     env.pop("RUSTC_WRAPPER", None)
-    if any(":cache" in code for _, code in setup):
+    # The compile cache is on through the launcher's hpr-cell-cargo (helpers/cell-cargo), or by `:cache`.
+    by_launcher = bool(base_env.get("HPR_EVCXR_BIN")) and base_env.get("HPR_EVCXR_CACHE_MIB", "").strip() != "0"
+    if by_launcher or any(":cache" in code for _, code in setup):
         # With its compile cache on, evcxr is rustc's wrapper.
+        evcxr = base_env.get("HPR_EVCXR_BIN") or shutil.which("evcxr_jupyter") or str(Path.home() / ".cargo/bin/evcxr_jupyter")
         env.update(EVCXR_CACHE_ENABLED="1", EVCXR_TARGET_DIR=str(Path(folder) / "target"), EVCXR_RUSTC_WRAPPER="1",
-                   RUSTC_WRAPPER=shutil.which("evcxr_jupyter") or str(Path.home() / ".cargo/bin/evcxr_jupyter"))
+                   RUSTC_WRAPPER=evcxr)
     cargo = [cargo]
     if linker == "mold":
         cargo = ["mold", "-run"] + cargo

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The first code cell of every notebook starts with exactly these lines, so that every
-/// notebook compiles `hpr` identically and evcxr's compile cache is shared between them.
-pub const SETUP_LINES: &str = ":cache 4096
-:opt 3
+/// notebook compiles `hpr` identically and evcxr's compile cache is shared between them. The
+/// kernel's launcher switches that cache on (helpers/cell-cargo), not a `:cache` line.
+pub const SETUP_LINES: &str = ":opt 3
 :build_env CARGO_PROFILE_DEV_OVERFLOW_CHECKS=false
 :build_env CARGO_PROFILE_DEV_DEBUG_ASSERTIONS=false
 :dep hpr = { path = \"../helpers\" }
@@ -81,6 +81,16 @@ pub fn static_problems(notebook: &Value) -> Vec<String> {
             ));
         }
         code_cells += 1;
+        if source(cell)
+            .lines()
+            .any(|l| l.trim_start().starts_with(":cache"))
+        {
+            problems.push(format!(
+                "cell {index} sets `:cache`: the kernel's launcher keeps evcxr's compile cache on \
+                 for cargo's runs, and `:cache` would make evcxr walk the whole cache after every \
+                 cell (see README, \"How fast the kernel answers\")"
+            ));
+        }
         problems.extend(size_problems(index, cell));
         if cell["outputs"].as_array().is_some_and(|o| !o.is_empty()) {
             problems.push(format!("cell {index} has committed outputs"));
@@ -387,7 +397,7 @@ mod tests {
 
     #[test]
     fn finds_each_static_problem() {
-        let mut nb = notebook(":dep hpr = { path = \"../helpers\" }");
+        let mut nb = notebook(":cache 4096\n:dep hpr = { path = \"../helpers\" }");
         nb["metadata"]["kernelspec"]["name"] = json!("python3");
         nb["cells"][1]["outputs"] =
             json!([{"output_type": "stream", "name": "stdout", "text": "x"}]);
@@ -397,6 +407,7 @@ mod tests {
         assert!(problems.contains("shared setup lines"), "{problems}");
         assert!(problems.contains("committed outputs"), "{problems}");
         assert!(problems.contains("execution count"), "{problems}");
+        assert!(problems.contains("sets `:cache`"), "{problems}");
     }
 
     #[test]

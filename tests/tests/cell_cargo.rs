@@ -26,9 +26,10 @@ fn write_tiny(work: &Path) -> PathBuf {
     tiny
 }
 
-/// A build folder of its own, deleted by the test: the fixtures have no `:cache` line, so evcxr's
-/// compile cache neither serves nor records anything built there. Outside the repository, where
-/// cargo would take the cell crate for a member of the workspace.
+/// A build folder of its own, deleted by the test: the fixtures' only dependency is a path
+/// dependency, which cargo compiles incrementally and evcxr's compile cache never holds, so the
+/// cache names nothing built there. Outside the repository, where cargo would take the cell
+/// crate for a member of the workspace.
 fn build_folder(test: &str) -> PathBuf {
     std::env::temp_dir().join(format!("hpr-cell-cargo-{test}-{}", std::process::id()))
 }

@@ -13,8 +13,10 @@
 //! - `hpr-cell-cargo metadata …` there: cargo's earlier answer for the same inputs, or cargo;
 //! - any other command, or any other folder: the real cargo (`$HPR_REAL_CARGO`), untouched;
 //! - as cargo's `RUSTC_WRAPPER` while it records: notes the cell crate's rustc command, then runs
-//!   the wrapper evcxr had asked for (its compile cache) or rustc itself.
+//!   evcxr's wrapper (its compile cache, which this program switches on, see `compile_cache`) or
+//!   rustc itself.
 
+mod compile_cache;
 mod metadata;
 mod record;
 mod replay;

@@ -1,7 +1,7 @@
 //! Running cargo while noting the rustc command it runs for the cell crate, and keeping that
 //! command with the snapshot it is valid for.
 
-use crate::{snapshot, CELL_CRATE, INNER_WRAPPER_ENV, RECORD_ENV};
+use crate::{compile_cache, snapshot, CELL_CRATE, INNER_WRAPPER_ENV, RECORD_ENV};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -98,13 +98,21 @@ pub fn build_and_record(
     let _ = std::fs::remove_file(state.join(RECORDING_FILE));
     let _ = std::fs::remove_file(&noted);
     let this = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let mut child = Command::new(real_cargo)
+    let cache_limit = compile_cache::limit();
+    let mut cargo = Command::new(real_cargo);
+    let mut inner_wrapper = std::env::var_os("RUSTC_WRAPPER").unwrap_or_default();
+    if cache_limit.is_some() {
+        for (name, value) in compile_cache::environment(folder) {
+            match name {
+                "RUSTC_WRAPPER" => inner_wrapper = value,
+                _ => _ = cargo.env(name, value),
+            }
+        }
+    }
+    let mut child = cargo
         .args(args)
         .env(RECORD_ENV, &noted)
-        .env(
-            INNER_WRAPPER_ENV,
-            std::env::var_os("RUSTC_WRAPPER").unwrap_or_default(),
-        )
+        .env(INNER_WRAPPER_ENV, inner_wrapper)
         .env("RUSTC_WRAPPER", this)
         .stdout(Stdio::piped())
         .spawn()
@@ -124,6 +132,9 @@ pub fn build_and_record(
     let status = child
         .wait()
         .map_err(|e| format!("waiting for cargo: {e}"))?;
+    if let Some(limit) = cache_limit {
+        compile_cache::trim(limit);
+    }
     // The snapshot after the build, unless something changed meanwhile: then cargo may have built
     // from older files, and the next cell runs it again. The lock file is cargo's own output.
     let after = snapshot::take(folder, args);
