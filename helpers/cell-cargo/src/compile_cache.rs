@@ -20,17 +20,29 @@ const LIMIT_ENV: &str = "HPR_EVCXR_CACHE_MIB";
 const DEFAULT_LIMIT_MIB: u64 = 4096;
 
 /// The cache's size limit in bytes, when this program should switch the cache on for a cargo
-/// run: evcxr's binary is known and evcxr has set no rustc wrapper of its own.
-pub fn limit() -> Option<u64> {
-    let evcxr = std::env::var_os(EVCXR_BINARY_ENV)?;
+/// run: evcxr's binary is known, evcxr has set no rustc wrapper of its own and the limit is not 0.
+pub fn limit() -> Result<Option<u64>, String> {
+    let Some(evcxr) = std::env::var_os(EVCXR_BINARY_ENV) else {
+        return Ok(None);
+    };
     if !Path::new(&evcxr).is_file() || std::env::var_os("RUSTC_WRAPPER").is_some() {
-        return None;
+        return Ok(None);
     }
     let mib = match std::env::var(LIMIT_ENV) {
-        Ok(text) => text.trim().parse().ok()?,
+        Ok(text) => parse_mib(&text)?,
         Err(_) => DEFAULT_LIMIT_MIB,
     };
-    (mib > 0).then_some(mib * 1024 * 1024)
+    Ok((mib > 0).then_some(mib * 1024 * 1024))
+}
+
+fn parse_mib(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|mib| mib.checked_mul(1024 * 1024).is_some())
+        .ok_or_else(|| {
+            format!("{LIMIT_ENV} must be a size in MiB (0 turns the cache off), not {text:?}")
+        })
 }
 
 /// The variables evcxr 0.22 gives cargo with its cache on (its `Config::cargo_command`): the
@@ -109,6 +121,19 @@ fn entries(cache: &Path) -> Vec<(SystemTime, u64, PathBuf)> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn the_limit_is_whole_mebibytes() {
+        assert_eq!(parse_mib(" 4096\n"), Ok(4096));
+        assert_eq!(parse_mib("0"), Ok(0));
+        for bad in ["", "4 GiB", "-1", "1.5", "99999999999999999999"] {
+            let error = parse_mib(bad).unwrap_err();
+            assert!(
+                error.contains("HPR_EVCXR_CACHE_MIB must be a size in MiB"),
+                "{error}"
+            );
+        }
+    }
 
     #[test]
     fn trimming_drops_the_least_recently_used_entries_first() {

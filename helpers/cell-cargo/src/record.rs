@@ -98,7 +98,7 @@ pub fn build_and_record(
     let _ = std::fs::remove_file(state.join(RECORDING_FILE));
     let _ = std::fs::remove_file(&noted);
     let this = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let cache_limit = compile_cache::limit();
+    let cache_limit = compile_cache::limit()?;
     let mut cargo = Command::new(real_cargo);
     let mut inner_wrapper = std::env::var_os("RUSTC_WRAPPER").unwrap_or_default();
     if cache_limit.is_some() {
