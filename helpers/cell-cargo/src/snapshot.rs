@@ -8,7 +8,8 @@ use std::hash::{DefaultHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-/// Beyond this many files in path dependencies, walking them would cost what cargo costs.
+/// Beyond this many files in path dependencies, walking them would cost what cargo costs: the
+/// walk stops there and cargo runs.
 const MOST_FILES: usize = 20_000;
 
 /// The snapshot for a `cargo ARGS` run in `folder`, or `None` when one cannot be taken (a path
@@ -35,14 +36,9 @@ pub fn take(folder: &Path, args: &[OsString]) -> Option<Vec<String>> {
             lines.push(format!("program {}", stamp(Path::new(&path))?));
         }
     }
-    let mut files = 0;
-    for (dependency, files_in_it) in path_dependencies(&folder.join("Cargo.toml")) {
+    for (dependency, files_in_it) in path_dependencies(&folder.join("Cargo.toml"), MOST_FILES)? {
         lines.push(format!("dependency {}", dependency.to_str()?));
         for file in files_in_it {
-            files += 1;
-            if files > MOST_FILES {
-                return None;
-            }
             lines.push(format!("file {}", stamp(&file)?));
         }
     }
@@ -103,9 +99,13 @@ fn content_digest(file: &Path) -> String {
 
 /// Every folder a `path = "…"` in a dependency or patch names, from this manifest and,
 /// transitively, from the manifests inside those folders; each with the files `walk` finds in
-/// it, walked once.
-fn path_dependencies(manifest: &Path) -> BTreeMap<PathBuf, Vec<PathBuf>> {
+/// it, walked once. `None` once more than `most_files` files were found, without walking further.
+fn path_dependencies(
+    manifest: &Path,
+    most_files: usize,
+) -> Option<BTreeMap<PathBuf, Vec<PathBuf>>> {
     let mut found = BTreeMap::new();
+    let mut budget = most_files;
     let mut queue = VecDeque::from([manifest.to_path_buf()]);
     while let Some(manifest) = queue.pop_front() {
         let Ok(text) = std::fs::read_to_string(&manifest) else {
@@ -116,13 +116,13 @@ fn path_dependencies(manifest: &Path) -> BTreeMap<PathBuf, Vec<PathBuf>> {
             let folder = base.join(named);
             let folder = folder.canonicalize().unwrap_or(folder);
             if let Entry::Vacant(entry) = found.entry(folder) {
-                let files = walk(entry.key());
+                let files = walk(entry.key(), &mut budget)?;
                 queue.extend(files.iter().filter(|f| f.ends_with("Cargo.toml")).cloned());
                 entry.insert(files);
             }
         }
     }
-    found
+    Some(found)
 }
 
 /// The `path = "…"` values of a manifest, except those of the package's own targets (`[lib]`,
@@ -171,8 +171,9 @@ fn dependency_paths(manifest: &str) -> Vec<String> {
 }
 
 /// The files under `root` (or `root` itself when it is a file), skipping `target` and hidden
-/// folders, in a stable order.
-fn walk(root: &Path) -> Vec<PathBuf> {
+/// folders, in a stable order, with `budget` reduced by their number; `None`, without walking
+/// further, as soon as it has found more than `budget`.
+fn walk(root: &Path, budget: &mut usize) -> Option<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut folders = vec![root.to_path_buf()];
     if root.is_file() {
@@ -200,8 +201,12 @@ fn walk(root: &Path) -> Vec<PathBuf> {
                 Err(_) => {}
             }
         }
+        if files.len() > *budget {
+            return None;
+        }
     }
-    files
+    *budget -= files.len();
+    Some(files)
 }
 
 #[cfg(test)]
@@ -258,6 +263,29 @@ serde = { git = "x", classpath = "no", path = "vendored/serde" }
             take(&cell, &["build".into(), "-v".into()]).unwrap(),
             after_edit
         );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn the_walk_stops_past_its_budget() {
+        let root = std::env::temp_dir().join(format!("hpr-cell-cargo-walk-{}", std::process::id()));
+        let many = root.join("many");
+        std::fs::create_dir_all(many.join("src")).unwrap();
+        for n in 0..10 {
+            std::fs::write(many.join(format!("src/f{n}.rs")), "").unwrap();
+        }
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[dependencies]\nmany = { path = \"many\" }\n",
+        )
+        .unwrap();
+        let manifest = root.join("Cargo.toml");
+        // The folder, src/ and its ten files.
+        let walked = path_dependencies(&manifest, 12).expect("12 files fit");
+        assert_eq!(walked.values().map(Vec::len).sum::<usize>(), 12);
+        assert!(path_dependencies(&manifest, 11).is_none());
+        let mut budget = 5;
+        assert!(walk(&many, &mut budget).is_none());
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
