@@ -202,8 +202,12 @@ pub fn wrap_rustc(noted: &Path, args: &[OsString]) -> String {
 /// Writes the command with its full environment and folder (best effort: without the note,
 /// the next cell runs cargo again).
 fn note(noted: &Path, command: &Command) {
-    let mut env: Map<String, Value> = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, Value::from(v.into_string().ok()?))))
+    let Some(environment) = snapshot::environment() else {
+        return;
+    };
+    let mut env: Map<String, Value> = environment
+        .into_iter()
+        .map(|(k, v)| (k, Value::from(v)))
         .collect();
     for (key, value) in command.get_envs() {
         let Some(key) = key.to_str() else { return };

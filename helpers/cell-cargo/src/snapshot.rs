@@ -19,11 +19,7 @@ pub fn take(folder: &Path, args: &[OsString]) -> Option<Vec<String>> {
     for arg in args {
         lines.push(format!("arg {}", arg.to_str()?));
     }
-    let mut env: Vec<(String, String)> = std::env::vars_os()
-        .map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect::<Option<_>>()?;
-    env.sort();
-    lines.extend(env.iter().map(|(k, v)| format!("env {k}={v}")));
+    lines.extend(environment()?.iter().map(|(k, v)| format!("env {k}={v}")));
     for file in cargo_configuration(folder) {
         lines.push(format!(
             "content {} {}",
@@ -43,6 +39,14 @@ pub fn take(folder: &Path, args: &[OsString]) -> Option<Vec<String>> {
         }
     }
     Some(lines)
+}
+
+/// This process's environment by name, or `None` if a name or value is not UTF-8 (then nothing is
+/// replayed: a replay could not give rustc that variable).
+pub fn environment() -> Option<BTreeMap<String, String>> {
+    std::env::vars_os()
+        .map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
 }
 
 /// The snapshot less its line for the lock file, which cargo itself writes.
