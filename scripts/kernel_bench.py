@@ -299,7 +299,7 @@ def measure_kernel(name, setup, repeats, log_dir):
                                     "since_start": round(time.monotonic() - started, 3),
                                     "cpu": cpu_since(pid, before)})
         result["build_folder"] = last_output(client, ":last_compile_dir")
-        environment = kernel_environment(manager.provisioner.process.pid)
+        environment = kernel_environment(pid)
         result["linker"] = last_output(client, ":linker").removeprefix("linker:").strip()
         result["breakdown"] = []
         if setup:

@@ -19,20 +19,60 @@ const EVCXR_BINARY_ENV: &str = "HPR_EVCXR_BIN";
 const LIMIT_ENV: &str = "HPR_EVCXR_CACHE_MIB";
 const DEFAULT_LIMIT_MIB: u64 = 4096;
 
-/// The cache's size limit in bytes, when this program should switch the cache on for a cargo
-/// run: evcxr's binary is known, evcxr has set no rustc wrapper of its own and the limit is not 0.
-pub fn limit() -> Result<Option<u64>, String> {
-    let Some(evcxr) = std::env::var_os(EVCXR_BINARY_ENV) else {
-        return Ok(None);
-    };
-    if !Path::new(&evcxr).is_file() || std::env::var_os("RUSTC_WRAPPER").is_some() {
-        return Ok(None);
+/// evcxr's cache as this program switches it on for one cargo run.
+pub struct CompileCache {
+    /// The kernel binary, which serves the cache as rustc's wrapper.
+    evcxr: OsString,
+    /// The most bytes the cache keeps.
+    limit: u64,
+}
+
+impl CompileCache {
+    /// The cache to switch on, when evcxr's binary is known, evcxr has set no rustc wrapper of its
+    /// own (`:cache`, sccache) and the limit is not 0.
+    pub fn from_env() -> Result<Option<CompileCache>, String> {
+        let Some(evcxr) = std::env::var_os(EVCXR_BINARY_ENV) else {
+            return Ok(None);
+        };
+        if !Path::new(&evcxr).is_file() || std::env::var_os("RUSTC_WRAPPER").is_some() {
+            return Ok(None);
+        }
+        let mib = match std::env::var(LIMIT_ENV) {
+            Ok(text) => parse_mib(&text)?,
+            Err(_) => DEFAULT_LIMIT_MIB,
+        };
+        Ok((mib > 0).then(|| CompileCache {
+            evcxr,
+            limit: mib * 1024 * 1024,
+        }))
     }
-    let mib = match std::env::var(LIMIT_ENV) {
-        Ok(text) => parse_mib(&text)?,
-        Err(_) => DEFAULT_LIMIT_MIB,
-    };
-    Ok((mib > 0).then_some(mib * 1024 * 1024))
+
+    /// rustc's wrapper that serves the cache: evcxr's binary.
+    pub fn wrapper(&self) -> &OsString {
+        &self.evcxr
+    }
+
+    /// The other variables evcxr 0.22 gives cargo with its cache on (its `Config::cargo_command`):
+    /// the wrapper's mode, and the target folder that it takes out of each cache key.
+    pub fn environment(&self, folder: &Path) -> [(&'static str, OsString); 3] {
+        // evcxr names its build folder as EVCXR_TMPDIR gives it, not as the kernel's cwd resolves.
+        let crate_folder = std::env::var_os("EVCXR_TMPDIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| folder.to_path_buf());
+        [
+            ("EVCXR_RUSTC_WRAPPER", "1".into()),
+            ("EVCXR_CACHE_ENABLED", "1".into()),
+            ("EVCXR_TARGET_DIR", crate_folder.join("target").into()),
+        ]
+    }
+
+    /// Removes the least recently used entries (by their `hits` file) until evcxr's cache holds
+    /// at most the limit, as evcxr's cleanup does. Best effort: an entry that cannot be read stays.
+    pub fn trim(&self) {
+        if let Some(cache) = cache_folder() {
+            trim_folder(&cache, self.limit);
+        }
+    }
 }
 
 fn parse_mib(text: &str) -> Result<u64, String> {
@@ -43,32 +83,6 @@ fn parse_mib(text: &str) -> Result<u64, String> {
         .ok_or_else(|| {
             format!("{LIMIT_ENV} must be a size in MiB (0 turns the cache off), not {text:?}")
         })
-}
-
-/// The variables evcxr 0.22 gives cargo with its cache on (its `Config::cargo_command`): the
-/// wrapper, and the target folder that the wrapper takes out of each cache key.
-pub fn environment(folder: &Path) -> Vec<(&'static str, OsString)> {
-    let Some(evcxr) = std::env::var_os(EVCXR_BINARY_ENV) else {
-        return Vec::new();
-    };
-    // evcxr names its build folder as EVCXR_TMPDIR gives it, not as the kernel's cwd resolves.
-    let crate_folder = std::env::var_os("EVCXR_TMPDIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| folder.to_path_buf());
-    vec![
-        ("RUSTC_WRAPPER", evcxr),
-        ("EVCXR_RUSTC_WRAPPER", "1".into()),
-        ("EVCXR_CACHE_ENABLED", "1".into()),
-        ("EVCXR_TARGET_DIR", crate_folder.join("target").into()),
-    ]
-}
-
-/// Removes the least recently used entries (by their `hits` file) until evcxr's cache holds at
-/// most `limit` bytes, as evcxr's cleanup does. Best effort: an entry that cannot be read stays.
-pub fn trim(limit: u64) {
-    if let Some(cache) = cache_folder() {
-        trim_folder(&cache, limit);
-    }
 }
 
 fn trim_folder(cache: &Path, limit: u64) {

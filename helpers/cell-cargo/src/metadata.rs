@@ -129,9 +129,7 @@ impl Answer {
             "lock": self.lock,
         });
         std::fs::create_dir_all(file.parent().unwrap_or(Path::new(".")))?;
-        let temporary = file.with_extension("new");
-        std::fs::write(&temporary, value.to_string())?;
-        std::fs::rename(temporary, file)
+        crate::record::write_whole(file, &value.to_string())
     }
 
     /// Leaves the lock file as cargo left it, then prints what cargo printed.

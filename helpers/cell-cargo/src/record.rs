@@ -1,7 +1,8 @@
 //! Running cargo while noting the rustc command it runs for the cell crate, and keeping that
 //! command with the snapshot it is valid for.
 
-use crate::{compile_cache, snapshot, CELL_CRATE, INNER_WRAPPER_ENV, RECORD_ENV};
+use crate::compile_cache::CompileCache;
+use crate::{snapshot, CELL_CRATE, INNER_WRAPPER_ENV, RECORD_ENV};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -48,9 +49,7 @@ impl Recording {
             "folder": self.folder, "env": self.env, "artifact": self.artifact,
             "externs": self.externs,
         });
-        let temporary = state.join(format!("{RECORDING_FILE}.new"));
-        std::fs::write(&temporary, value.to_string())?;
-        std::fs::rename(temporary, state.join(RECORDING_FILE))
+        write_whole(&state.join(RECORDING_FILE), &value.to_string())
     }
 
     /// `None` when cargo would do nothing now but compile the cell crate with this command;
@@ -71,6 +70,15 @@ impl Recording {
         }
         None
     }
+}
+
+/// Writes `text` to a neighbour of `file`, then renames it over `file`, so that a reader never
+/// sees half of it (a kernel killed mid-write leaves the old file or none).
+pub fn write_whole(file: &Path, text: &str) -> std::io::Result<()> {
+    let mut temporary = file.as_os_str().to_owned();
+    temporary.push(".new");
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(temporary, file)
 }
 
 /// Appends one word to the build log (best effort: the log only informs tests and readers).
@@ -98,17 +106,15 @@ pub fn build_and_record(
     let _ = std::fs::remove_file(state.join(RECORDING_FILE));
     let _ = std::fs::remove_file(&noted);
     let this = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let cache_limit = compile_cache::limit()?;
+    let cache = CompileCache::from_env()?;
     let mut cargo = Command::new(real_cargo);
-    let mut inner_wrapper = std::env::var_os("RUSTC_WRAPPER").unwrap_or_default();
-    if cache_limit.is_some() {
-        for (name, value) in compile_cache::environment(folder) {
-            match name {
-                "RUSTC_WRAPPER" => inner_wrapper = value,
-                _ => _ = cargo.env(name, value),
-            }
+    let inner_wrapper = match &cache {
+        Some(cache) => {
+            cargo.envs(cache.environment(folder));
+            cache.wrapper().clone()
         }
-    }
+        None => std::env::var_os("RUSTC_WRAPPER").unwrap_or_default(),
+    };
     let mut child = cargo
         .args(args)
         .env(RECORD_ENV, &noted)
@@ -132,8 +138,8 @@ pub fn build_and_record(
     let status = child
         .wait()
         .map_err(|e| format!("waiting for cargo: {e}"))?;
-    if let Some(limit) = cache_limit {
-        compile_cache::trim(limit);
+    if let Some(cache) = &cache {
+        cache.trim();
     }
     // The snapshot after the build, unless something changed meanwhile: then cargo may have built
     // from older files, and the next cell runs it again. The lock file is cargo's own output.
