@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-evcxr_version=0.22.0
+evcxr_version=$(scripts/evcxr/install.sh --version)
 export PATH="$HOME/.cargo/bin:$PATH"
 
 step() { printf '==> %s\n' "$*"; }
@@ -48,11 +48,11 @@ debian_package redis-server "notebook 11's broker" have redis-server
 # is skipped without it.
 debian_package chromium "the JupyterLab browser test" have chromium
 
-# evcxr_jupyter has no --version flag; cargo's install list records the installed version.
-if ! command -v evcxr_jupyter >/dev/null \
-    || ! cargo install --list | grep -qF "evcxr_jupyter v$evcxr_version:"; then
-    step "cargo install evcxr_jupyter $evcxr_version (15-30 minutes on 2 cores, once)"
-    cargo install --locked evcxr_jupyter --version "$evcxr_version"
+# evcxr_jupyter, built from its crates.io sources with scripts/evcxr/*.patch applied to evcxr
+# (rust-analyzer's library roots, see the README's "How fast the kernel answers").
+if ! scripts/evcxr/install.sh --check; then
+    step "building evcxr_jupyter $evcxr_version with scripts/evcxr's patches (5-30 minutes on 2 cores, once)"
+    scripts/evcxr/install.sh
 fi
 
 python=${PYTHON:-python3}
