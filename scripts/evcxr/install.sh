@@ -6,8 +6,9 @@
 # so editing a patch builds again.
 #
 # The two crates are checked against the sha256 that crates.io publishes for them, unpacked
-# under ~/.cache/hpr/, patched, and evcxr_jupyter is pointed at the patched evcxr with a
-# `[patch.crates-io]` entry; its own Cargo.lock then installs with --locked, as before.
+# under ~/.cache/hpr/, patched in the order of the patches' names, and evcxr_jupyter is pointed
+# at the patched evcxr with a `[patch.crates-io]` entry; its own Cargo.lock then installs with
+# --locked, as before.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 version=0.22.0
@@ -76,7 +77,12 @@ if [ ! -f "$package_dir/Cargo.toml" ]; then
 fi
 
 # A throwaway target folder, as `cargo install` from the registry uses (--path would build
-# inside the source folder and keep about 2 GB there).
-target=$(mktemp -d "${TMPDIR:-/tmp}/evcxr-build.XXXXXX")
-trap 'rm -rf "$target"' EXIT
+# inside the source folder and keep about 2 GB there), unless CARGO_TARGET_DIR names one to keep:
+# with it, a rebuild after a patch changes compiles only evcxr and evcxr_jupyter again.
+if [ -n "${CARGO_TARGET_DIR:-}" ]; then
+    target=$CARGO_TARGET_DIR
+else
+    target=$(mktemp -d "${TMPDIR:-/tmp}/evcxr-build.XXXXXX")
+    trap 'rm -rf "$target"' EXIT
+fi
 cargo install --locked --force --quiet --path "$package_dir" --target-dir "$target"

@@ -1,8 +1,9 @@
 //! The kernel runs evcxr_jupyter as `scripts/evcxr/install.sh` builds it: evcxr 0.22.0 from
-//! crates.io with `scripts/evcxr/*.patch` applied. The patch gives rust-analyzer the standard
-//! library and registry crates as library roots, so it stops re-verifying them after every cell;
-//! rust-analyzer is also what tells evcxr the type of every variable a cell keeps, so a kernel
-//! whose analysis of library code broke would fail on the fixture's second cell.
+//! crates.io with `scripts/evcxr/*.patch` applied. The patches change how evcxr drives
+//! rust-analyzer (library roots for the standard library and registry crates, their analysis
+//! primed on all cores when dependencies change); rust-analyzer is also what tells evcxr the type
+//! of every variable a cell keeps, so a kernel whose analysis of library code broke would fail on
+//! the fixture's second cell.
 
 use notebook_tests::{execute, notebooks_in, root};
 use std::process::Command;
