@@ -27,19 +27,17 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/hpr
 source_dir="$cache/evcxr-$version-$patch_id"
 package_dir="$source_dir/evcxr_jupyter-$version"
 
-if [ "${1:-}" = --version ]; then
-    echo "$version"
-    exit
-fi
-if [ "${1:-}" = --check ]; then
-    # Exit status only: is this build the installed evcxr_jupyter?
-    cargo install --list | grep -qF "evcxr_jupyter v$version ($package_dir):" && command -v evcxr_jupyter >/dev/null
-    exit
-fi
-if cargo install --list | grep -qF "evcxr_jupyter v$version ($package_dir):" \
-    && command -v evcxr_jupyter >/dev/null; then
-    exit 0
-fi
+# Is this build the installed evcxr_jupyter?
+installed() {
+    cargo install --list | grep -qF "evcxr_jupyter v$version ($package_dir):" \
+        && command -v evcxr_jupyter >/dev/null
+}
+
+case "${1:-}" in
+    --version) echo "$version"; exit ;;
+    --check) installed; exit ;;
+esac
+installed && exit 0
 
 if [ ! -f "$package_dir/Cargo.toml" ]; then
     mkdir -p "$cache"

@@ -363,7 +363,7 @@ fn texts(list: &Value) -> Vec<String> {
 }
 
 /// `PATH` with `~/.cargo/bin` first, where rustup and `cargo install` put evcxr and cargo.
-fn path_with_cargo_bin() -> String {
+pub fn path_with_cargo_bin() -> String {
     let path = std::env::var("PATH").unwrap_or_default();
     match std::env::var("HOME") {
         Ok(home) => format!("{home}/.cargo/bin:{path}"),

@@ -5,20 +5,15 @@
 //! of every variable a cell keeps, so a kernel whose analysis of library code broke would fail on
 //! the fixture's second cell.
 
-use notebook_tests::{execute, notebooks_in, root};
+use notebook_tests::{execute, notebooks_in, path_with_cargo_bin, root};
 use std::process::Command;
 
 #[test]
 fn the_kernel_runs_the_patched_evcxr_build() {
-    let home = std::env::var("HOME").unwrap_or_default();
-    let path = format!(
-        "{home}/.cargo/bin:{}",
-        std::env::var("PATH").unwrap_or_default()
-    );
     let script = root().join("scripts/evcxr/install.sh");
     let status = Command::new(&script)
         .arg("--check")
-        .env("PATH", path)
+        .env("PATH", path_with_cargo_bin())
         .status()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     assert!(
