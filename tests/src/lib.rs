@@ -280,18 +280,30 @@ pub fn jupyter_script(python: &Path, script: &str) -> Command {
 /// Runs `scripts/interrupt_check.py` and returns its JSON report: what interrupting a running
 /// cell does to the kernel.
 pub fn interrupt_check() -> Result<Value, String> {
+    kernel_check("interrupt_check.py", "interrupt.kernel.log")
+}
+
+/// Runs `scripts/analysis_check.py` and returns its JSON report: completions and a kept variable
+/// right after the shared setup cell, while evcxr still analyses hpr's crates in the background.
+pub fn analysis_check() -> Result<Value, String> {
+    kernel_check("analysis_check.py", "analysis.kernel.log")
+}
+
+/// Runs a script that drives one kernel and prints a JSON report; the kernel's output goes to
+/// `log` under target/notebook-reports/kernel-logs.
+fn kernel_check(script: &str, log: &str) -> Result<Value, String> {
     let python = python()?;
     let log_dir = root().join("target/notebook-reports/kernel-logs");
     std::fs::create_dir_all(&log_dir)
         .map_err(|e| format!("creating {}: {e}", log_dir.display()))?;
-    let output = jupyter_script(&python, "interrupt_check.py")
-        .arg(log_dir.join("interrupt.kernel.log"))
+    let output = jupyter_script(&python, script)
+        .arg(log_dir.join(log))
         .output()
         .map_err(|e| format!("could not start {}: {e}", python.display()))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         return Err(format!(
-            "interrupt_check.py failed ({}):\n{stdout}\n{}",
+            "{script} failed ({}):\n{stdout}\n{}",
             output.status,
             String::from_utf8_lossy(&output.stderr)
         ));

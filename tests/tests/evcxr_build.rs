@@ -1,11 +1,13 @@
 //! The kernel runs evcxr_jupyter as `scripts/evcxr/install.sh` builds it: evcxr 0.22.0 from
 //! crates.io with `scripts/evcxr/*.patch` applied. The patches change how evcxr drives
-//! rust-analyzer (library roots for the standard library and registry crates, their analysis
-//! primed on all cores when dependencies change); rust-analyzer is also what tells evcxr the type
+//! rust-analyzer (library roots for the standard library and registry crates; their analysis
+//! computed on all cores in the background when dependencies change, and a cell's source given
+//! to rust-analyzer only when a query needs it); rust-analyzer is also what tells evcxr the type
 //! of every variable a cell keeps, so a kernel whose analysis of library code broke would fail on
-//! the fixture's second cell.
+//! the fixture's second cell, and one whose queries raced the background analysis would answer
+//! completions or keep variables wrongly in the analysis check.
 
-use notebook_tests::{execute, notebooks_in, path_with_cargo_bin, root};
+use notebook_tests::{analysis_check, execute, notebooks_in, path_with_cargo_bin, root};
 use std::process::Command;
 
 #[test]
@@ -34,4 +36,27 @@ fn variables_keep_their_types_across_cells() {
         outcome.failure.is_none(),
         "variables did not carry across cells: {outcome}"
     );
+}
+
+#[test]
+fn completions_and_variables_work_while_the_analysis_runs_in_the_background() {
+    let report = analysis_check().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["setup"]["status"], "ok", "{report:#}");
+    let matches = |label: &str| -> Vec<String> {
+        let completion = &report["completions"][label];
+        assert_eq!(completion["status"], "ok", "{report:#}");
+        serde_json::from_value(completion["matches"].clone()).unwrap_or_default()
+    };
+    // A method of a std type, and a function of hpr, added by the setup cell's `:dep`; evcxr
+    // writes each match as a call with its parameters.
+    let offers = |label: &str, name: &str| {
+        matches(label).iter().any(|m| {
+            m.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('('))
+        })
+    };
+    assert!(offers("std method", "iter"), "{report:#}");
+    assert!(offers("hpr function", "random_u64s"), "{report:#}");
+    assert_eq!(report["define"]["status"], "ok", "{report:#}");
+    assert_eq!(report["use"]["value"], "6", "{report:#}");
 }
