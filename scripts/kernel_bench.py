@@ -25,10 +25,11 @@ build (it checks every crate of the dependency graph), cargo after the cell's so
 `--print link-args`, run on the object files `-C save-temps` keeps). The rest of a cell's time is
 evcxr's own (rust-analyzer, writing the source, loading the library, running it).
 
-Last, an hpr kernel and a plain kernel run the trivial cells taking turns, cell by cell, so that
-the machine's drift during the run weighs on both alike: the ratio of their medians is the one
-to compare with the issue's 1.2 (the ratios of the kernels above, run one after the other, move
-with the machine's speed).
+Last, an hpr kernel and two plain kernels (one of which first ran a cell with `?`, which puts
+evcxr's runtime into every later cell, as the shared setup cell does in every chapter) run the
+trivial cells taking turns, cell by cell, so that the machine's drift during the run weighs on
+all alike: the ratios of their medians are the ones to compare with the issue's 1.2 (the ratios
+of the kernels above, run one after the other, move with the machine's speed).
 
 Usage: kernel_bench.py [--repeats N] [--out FILE] [--kernels plain,hpr,hpr-restart,...] [--no-paired]
 """
