@@ -50,6 +50,8 @@ from pathlib import Path
 import nbformat
 from jupyter_client import KernelManager
 
+from kernel_check import shared_setup_cell
+
 ROOT = Path(__file__).resolve().parent.parent
 # The bench's build folders: outside the repository (cargo would take them for workspace
 # members), and kept while evcxr's cache needs them (see release_build_folder).
@@ -71,8 +73,7 @@ FIRST_DATAFRAME = 'let frame = df!("a" => [1i64, 2, 3])?;\nframe.height()'
 
 def setup_cells():
     """The shared setup cell (from the tour) and chapter 07's polars cell, as the chapters have them."""
-    tour = nbformat.read(ROOT / "notebooks/00-tour.ipynb", as_version=4)
-    shared = next(c.source for c in tour.cells if c.cell_type == "code")
+    shared = shared_setup_cell()
     polars_nb = nbformat.read(ROOT / "notebooks/07-dataframes-polars.ipynb", as_version=4)
     polars = next(c.source for c in polars_nb.cells if c.cell_type == "code" and ":dep polars" in c.source)
     return shared, polars
@@ -382,8 +383,9 @@ def measure_paired(shared, repeats, log_dir):
     kernels = {}
     try:
         # hpr first: it takes the build folder the hpr kernels above left.
-        for name, setup in (("hpr", [shared]), ("plain", []), ("plain after ?", [QUESTION_MARK_CELL])):
-            log = open(log_dir / f"paired-{name.replace(' ', '-').replace('?', 'question-mark')}.kernel.log", "w")
+        for name, log_name, setup in (("hpr", "hpr", [shared]), ("plain", "plain", []),
+                                      ("plain after ?", "plain-after-question-mark", [QUESTION_MARK_CELL])):
+            log = open(log_dir / f"paired-{log_name}.kernel.log", "w")
             manager = KernelManager(kernel_name="rust")
             kernels[name] = (manager, None, log)
             manager.start_kernel(cwd=str(ROOT / "notebooks"), stdout=log, stderr=log)

@@ -1,0 +1,55 @@
+"""What the kernel checks share: each drives one `rust` kernel through a real Jupyter client and
+prints one JSON report, which the notebook harness (tests/src/lib.rs, `kernel_check`) asserts on.
+"""
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+from jupyter_client import KernelManager
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_setup_cell():
+    """The setup cell every chapter starts with, as the tour has it."""
+    tour = nbformat.read(ROOT / "notebooks/00-tour.ipynb", as_version=4)
+    return next(cell.source for cell in tour.cells if cell.cell_type == "code")
+
+
+@contextmanager
+def started_kernel(log, cwd=None, ready_timeout=300):
+    """A started `rust` kernel, ready for cells: yields its manager and client, then shuts it down."""
+    manager = KernelManager(kernel_name="rust")
+    manager.start_kernel(cwd=cwd, stdout=log, stderr=log)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=ready_timeout)
+        yield manager, client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def run(client, code, timeout=600):
+    """Runs one cell: its status, the value it shows (text/plain) and its error, if any."""
+    result = {"value": None, "error": None}
+
+    def hook(message):
+        content = message["content"]
+        if message["msg_type"] == "execute_result":
+            result["value"] = content["data"].get("text/plain")
+        elif message["msg_type"] == "error":
+            result["error"] = content.get("evalue") or "\n".join(content.get("traceback", []))
+
+    reply = client.execute_interactive(code, timeout=timeout, output_hook=hook)
+    result["status"] = reply["content"]["status"]
+    return result
+
+
+def print_report(check):
+    """Prints `check(log)` as JSON, the kernel's output going to the file named by argv[1]."""
+    with open(Path(sys.argv[1]) if len(sys.argv) > 1 else "/dev/null", "w") as log:
+        print(json.dumps(check(log)))
