@@ -3,8 +3,10 @@
 The patched evcxr (scripts/evcxr) analyses a new dependency graph in a background thread and
 replies to the cell that added it before that analysis ends. This runs the chapters' shared
 setup cell, then at once asks for completions (as JupyterLab's Tab does) of a method on a std
-type and of an hpr function, then keeps a variable of an hpr type across cells. Prints one JSON
-object; the notebook harness (tests/tests/evcxr_build.rs) asserts on it.
+type and of an hpr function, then keeps a variable of an hpr type across cells. Last, it keeps a
+variable whose type the cell writes out in full, which evcxr then keeps as written without asking
+rust-analyzer, and lists the kernel's variables with `:vars`. Prints one JSON object; the
+notebook harness (tests/tests/evcxr_build.rs) asserts on it.
 """
 from kernel_check import ROOT, print_report, run, shared_setup_cell, started_kernel
 
@@ -30,6 +32,9 @@ def check(log):
         report["completions"] = {label: complete(client, code) for label, code in COMPLETIONS.items()}
         report["define"] = run(client, "let grid = hpr::ndarray::Array2::<f64>::zeros((2, 3));")
         report["use"] = run(client, "grid.len()")
+        # rust-analyzer would name this type `String`, as `:vars` shows for `grid`'s.
+        report["written"] = run(client, 'let label: std::string::String = format!("{}", grid.len());')
+        report["vars"] = run(client, ":vars")
     return report
 
 

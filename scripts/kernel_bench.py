@@ -10,6 +10,9 @@ chapters), on evcxr's warm compile cache, through the project's kernel launcher
   hpr-restart     the same in the folder the previous kernel left (a restarted kernel)
   polars          the shared setup cell, chapter 07's `:dep polars` cell and a first DataFrame
   polars-restart  the same, restarted
+  polars-typed    the same, restarted again, the first DataFrame's type written out
+                  (`let frame: DataFrame`): evcxr keeps it without asking rust-analyzer, so
+                  the cell does not wait for the analysis of polars that the `:dep` cell started
 
 For each it records the time from kernel start to each setup cell's reply, how long evcxr's
 analysis of the new dependencies then runs on in the background (the bench waits for it), then
@@ -69,6 +72,7 @@ TRIVIAL_CELLS = {
 # with `hpr::ensure_release_profile()?;`.
 QUESTION_MARK_CELL = '"1".parse::<u8>()?;'
 FIRST_DATAFRAME = 'let frame = df!("a" => [1i64, 2, 3])?;\nframe.height()'
+FIRST_DATAFRAME_TYPED = 'let frame: DataFrame = df!("a" => [1i64, 2, 3])?;\nframe.height()'
 
 
 def setup_cells():
@@ -487,7 +491,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "target/bench/kernel.json")
-    parser.add_argument("--kernels", default="plain,hpr,hpr-restart,polars,polars-restart")
+    parser.add_argument("--kernels", default="plain,hpr,hpr-restart,polars,polars-restart,polars-typed")
     parser.add_argument("--no-paired", action="store_true",
                         help="skip the hpr and plain kernels whose trivial cells take turns")
     args = parser.parse_args()
@@ -502,6 +506,7 @@ def main():
     }
     plans["hpr-restart"] = plans["hpr"]
     plans["polars-restart"] = plans["polars"]
+    plans["polars-typed"] = plans["polars"][:2] + [("first DataFrame, typed", FIRST_DATAFRAME_TYPED)]
     wanted = [k.strip() for k in args.kernels.split(",") if k.strip()]
     unknown = [k for k in wanted if k not in plans]
     if unknown:

@@ -3,7 +3,10 @@
 //! evcxr first compiles such a cell as `(value).evcxr_display();` and, when the type has no such
 //! method, throws that build away and compiles again with `Debug`. `hpr::render::DebugValue`
 //! gives every `Debug` type the method. The fixtures name `hpr-count-rustc` as cargo's rustc; it
-//! logs the exit status of every compilation of the cell crate.
+//! logs the exit status of every compilation of the cell crate, and how the cell reaches evcxr's
+//! runtime (the variable store every cell that keeps a variable calls): the patched evcxr
+//! (`scripts/evcxr/3-runtime-crate.patch`) compiles it once as a crate of its own, where evcxr
+//! 0.22 pastes it into every such cell for rustc to compile again.
 
 use notebook_tests::{jupyter_script, parse_report, python, root, source};
 use serde_json::Value;
@@ -12,6 +15,9 @@ use std::path::Path;
 struct Run {
     /// Exit statuses of rustc for the cell crate, in order.
     statuses: Vec<i32>,
+    /// For each of those compilations, how the cell's source reached evcxr's runtime: `module`
+    /// (pasted into the cell), `crate` (calls the crate) or `none` (no variable kept yet).
+    runtimes: Vec<String>,
     /// What the cell `values` showed as `text/plain`.
     shown: String,
 }
@@ -45,13 +51,20 @@ fn run(name: &str) -> Run {
         .unwrap();
     let outcomes = parse_report(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert!(outcomes[0].failure.is_none(), "{}", outcomes[0]);
-    let statuses = std::fs::read_to_string(&log)
-        .unwrap_or_else(|e| panic!("no compilation was logged in {}: {e}", log.display()))
-        .lines()
-        .map(|line| line.trim_start_matches("ctx ").parse().unwrap())
-        .collect();
+    let logged = std::fs::read_to_string(&log)
+        .unwrap_or_else(|e| panic!("no compilation was logged in {}: {e}", log.display()));
+    let (mut statuses, mut runtimes) = (Vec::new(), Vec::new());
+    for line in logged.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [_ctx, status, runtime] = fields[..] else {
+            panic!("unexpected line {line:?} in {}", log.display());
+        };
+        statuses.push(status.parse().unwrap());
+        runtimes.push(runtime.to_owned());
+    }
     Run {
         statuses,
+        runtimes,
         shown: shown_by(&out.join(format!("{name}.ipynb")), "values"),
     }
 }
@@ -96,4 +109,24 @@ fn a_last_value_compiles_once_with_the_prelude_and_shows_the_same() {
     assert!(with.statuses.len() >= 4, "{:?}", with.statuses);
     assert_eq!(with.shown, "[1, 2, 3]");
     assert_eq!(with.shown, without.shown);
+    // The same kernel run (one kernel at a time keeps this test quick on two cores).
+    cells_that_keep_variables_call_the_runtime_crate(&with);
+}
+
+/// The fixture keeps `values` and uses it in later cells, which need the variable store: they
+/// must call the crate, and no cell may compile the runtime as its own module.
+fn cells_that_keep_variables_call_the_runtime_crate(with: &Run) {
+    let count = |kind: &str| with.runtimes.iter().filter(|r| *r == kind).count();
+    assert!(
+        count("crate") >= 2,
+        "the cells that use a kept variable did not call evcxr_internal_runtime: {:?}",
+        with.runtimes
+    );
+    assert_eq!(
+        count("module"),
+        0,
+        "cells compiled evcxr's runtime as a module of their own (is the evcxr build \
+         scripts/evcxr/3-runtime-crate.patch makes installed?): {:?}",
+        with.runtimes
+    );
 }

@@ -3,7 +3,8 @@
 //! rust-analyzer (library roots for the standard library and registry crates; their analysis
 //! computed on all cores in the background when dependencies change, and a cell's source given
 //! to rust-analyzer only when a query needs it); rust-analyzer is also what tells evcxr the type
-//! of every variable a cell keeps, so a kernel whose analysis of library code broke would fail on
+//! of every variable a cell keeps (unless the cell writes the type out in full: evcxr then keeps
+//! it as written, without asking), so a kernel whose analysis of library code broke would fail on
 //! the fixture's second cell, and one whose queries raced the background analysis would answer
 //! completions or keep variables wrongly in the analysis check.
 
@@ -59,4 +60,12 @@ fn completions_and_variables_work_while_the_analysis_runs_in_the_background() {
     assert!(offers("hpr function", "random_u64s"), "{report:#}");
     assert_eq!(report["define"]["status"], "ok", "{report:#}");
     assert_eq!(report["use"]["value"], "6", "{report:#}");
+    // A type written out in full is kept as written (rust-analyzer, asked, would have said
+    // `String`); an inferred one is rust-analyzer's, as evcxr names it.
+    assert_eq!(report["written"]["status"], "ok", "{report:#}");
+    let vars = report["vars"]["value"].as_str().unwrap_or_default();
+    let listed: Vec<&str> = vars.lines().map(str::trim).collect();
+    assert!(listed.contains(&"label: std::string::String"), "{report:#}");
+    let inferred = |l: &&str| l.starts_with("grid: ") && l.contains("ArrayBase<");
+    assert!(listed.iter().any(inferred), "{report:#}");
 }
