@@ -3,11 +3,14 @@
 The patched evcxr (scripts/evcxr) analyses a new dependency graph in a background thread and
 replies to the cell that added it before that analysis ends. This runs the chapters' shared
 setup cell, then at once asks for completions (as JupyterLab's Tab does) of a method on a std
-type and of an hpr function, then keeps a variable of an hpr type across cells. Last, it keeps a
+type and of an hpr function, then keeps a variable of an hpr type across cells. Right after the
+setup cell it reads the nice value of the threads that run the analysis. Last, it keeps a
 variable whose type the cell writes out in full, which evcxr then keeps as written without asking
 rust-analyzer, and lists the kernel's variables with `:vars`. Prints one JSON object; the
 notebook harness (tests/tests/evcxr_build.rs) asserts on it.
 """
+from pathlib import Path
+
 from kernel_check import ROOT, print_report, run, shared_setup_cell, started_kernel
 
 COMPLETIONS = {
@@ -24,11 +27,29 @@ def complete(client, code, timeout=600):
             return {"status": reply["content"]["status"], "matches": reply["content"].get("matches", [])}
 
 
+def priming_nice(pid):
+    """The nice value of each of the kernel's threads that analyse dependencies (named
+    `evcxr-priming`; the workers they start inherit the name), from /proc."""
+    values = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if (task / "comm").read_text().strip() != "evcxr-priming":
+                continue
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue  # the thread ended meanwhile
+        # After the command name in parentheses, the nice value is the 17th field.
+        values.append(int(stat[stat.rindex(")") + 2:].split()[16]))
+    return values
+
+
 def check(log):
     report = {}
     # In notebooks/, so that the setup cell's `../helpers` resolves as in the chapters.
-    with started_kernel(log, cwd=str(ROOT / "notebooks"), ready_timeout=600) as (_, client):
+    with started_kernel(log, cwd=str(ROOT / "notebooks"), ready_timeout=600) as (manager, client):
         report["setup"] = run(client, shared_setup_cell())
+        # At once, while the analysis of hpr's crates still runs (seconds on two cores).
+        report["priming_nice"] = priming_nice(manager.provisioner.process.pid)
         report["completions"] = {label: complete(client, code) for label, code in COMPLETIONS.items()}
         report["define"] = run(client, "let grid = hpr::ndarray::Array2::<f64>::zeros((2, 3));")
         report["use"] = run(client, "grid.len()")
