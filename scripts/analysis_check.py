@@ -11,7 +11,7 @@ notebook harness (tests/tests/evcxr_build.rs) asserts on it.
 """
 from pathlib import Path
 
-from kernel_check import ROOT, print_report, run, shared_setup_cell, started_kernel
+from kernel_check import ROOT, print_report, run, shared_setup_cell, started_kernel, stat_fields
 
 COMPLETIONS = {
     "std method": "let numbers = vec![1u64, 2, 3];\nnumbers.ite",
@@ -35,11 +35,10 @@ def priming_nice(pid):
         try:
             if (task / "comm").read_text().strip() != "evcxr-priming":
                 continue
-            stat = (task / "stat").read_text()
+            # The nice value: field 19 in proc(5)'s numbering.
+            values.append(int(stat_fields(task / "stat")[16]))
         except OSError:
-            continue  # the thread ended meanwhile
-        # After the command name in parentheses, the nice value is the 17th field.
-        values.append(int(stat[stat.rindex(")") + 2:].split()[16]))
+            pass  # the thread ended meanwhile
     return values
 
 

@@ -53,7 +53,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client import KernelManager
 
-from kernel_check import shared_setup_cell
+from kernel_check import shared_setup_cell, stat_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 # The bench's build folders: outside the repository (cargo would take them for workspace
@@ -136,9 +136,8 @@ def cpu_seconds(pid):
     ticks = os.sysconf("SC_CLK_TCK")
 
     def fields(stat_pid):
-        # After the command name in parentheses: utime, stime, cutime, cstime are fields 14-17.
-        text = Path(f"/proc/{stat_pid}/stat").read_text()
-        return [int(x) for x in text[text.rindex(")") + 2:].split()[11:15]]
+        # utime, stime, cutime, cstime: fields 14-17 in proc(5)'s numbering.
+        return [int(x) for x in stat_fields(f"/proc/{stat_pid}/stat")[11:15]]
 
     try:
         utime, stime, cutime, cstime = fields(pid)

@@ -12,6 +12,13 @@ from jupyter_client import KernelManager
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def stat_fields(stat_file):
+    """The fields of a /proc `stat` file after the command name in parentheses (which may hold
+    spaces): the first is the state, field 3 in proc(5)'s numbering."""
+    text = Path(stat_file).read_text()
+    return text[text.rindex(")") + 2:].split()
+
+
 def shared_setup_cell():
     """The setup cell every chapter starts with, as the tour has it."""
     tour = nbformat.read(ROOT / "notebooks/00-tour.ipynb", as_version=4)
