@@ -12,7 +12,7 @@ LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB ?=
 NOTEBOOKS := $(if $(strip $(NB)),$(sort $(foreach n,$(NB),$(wildcard notebooks/$(n)*.ipynb))),$(wildcard notebooks/*.ipynb))
 
-.PHONY: setup run lab test bench bench-kernel clean
+.PHONY: setup run lab test bench bench-kernel lock clean
 
 setup:
 	@scripts/setup.sh
@@ -26,9 +26,9 @@ lab: setup
 
 test: setup
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
-	RUSTDOCFLAGS="-D warnings" cargo doc -p hpr --no-deps
-	cargo test --workspace
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --locked -p hpr --no-deps
+	cargo test --locked --workspace --no-fail-fast
 
 bench: bench-kernel
 	cargo bench -p hpr --bench timeit_vs_criterion
@@ -36,6 +36,13 @@ bench: bench-kernel
 # How fast the kernel answers: start to first cell, trivial cells with and without hpr or polars.
 bench-kernel: setup
 	$(PYTHON) scripts/kernel_bench.py
+
+# Versions change only here: Cargo.lock and python-lock.txt take what the notebooks' :dep lines
+# and environment.yml gained, keeping every other version; UPGRADE=all moves everything to the
+# newest releases, UPGRADE="polars numpy" those alone. Then `make test`, and commit both files.
+UPGRADE ?=
+lock:
+	python3 scripts/lock.py $(if $(strip $(UPGRADE)),--upgrade $(UPGRADE),--write)
 
 clean:
 	rm -rf build target/notebook-reports

@@ -69,12 +69,13 @@ if [ ! -x .venv/bin/python ]; then
     step "creating the Python environment .venv"
     "$python" -m venv .venv || fail "'$python -m venv' failed (on Debian: apt-get install python3-venv)"
 fi
-requirements=$(.venv/bin/python scripts/python-requirements.py environment.yml)
-if [ "$(cat .venv/hpr-requirements.txt 2>/dev/null)" != "$requirements" ]; then
-    step "installing the Python packages of environment.yml into .venv"
-    printf '%s\n' "$requirements" > .venv/hpr-requirements.in
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r .venv/hpr-requirements.in
-    mv .venv/hpr-requirements.in .venv/hpr-requirements.txt
+# python-lock.txt fixes every package's version and the hashes of its files (scripts/lock.py
+# writes it from environment.yml), so a new release on PyPI cannot change a baseline.
+if ! cmp -s python-lock.txt .venv/hpr-python-lock.txt; then
+    step "installing the Python packages of python-lock.txt into .venv"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+        --no-deps -r python-lock.txt
+    cp python-lock.txt .venv/hpr-python-lock.txt
 fi
 
 # The kernel is registered inside .venv, not in the user's Jupyter; the Makefile puts this
@@ -93,6 +94,11 @@ spec["argv"][0] = launcher
 json.dump(spec, open(path, "w"), indent=2)
 PY
 fi
+# Every crate of Cargo.lock (the notebooks' kernels build from it) and of chapter 08's extension,
+# downloaded once: after this the notebooks need no network (the kernels run cargo offline).
+step "downloading the crates of Cargo.lock"
+cargo fetch --locked --quiet
+cargo fetch --locked --quiet --manifest-path extensions/julia_ext/Cargo.toml
 # The programs the notebooks start as separate processes (a server, queue workers): one crate
 # each under services/, built once here in release mode.
 services=()
@@ -102,6 +108,6 @@ done
 # With them, the cargo the kernel's launcher gives evcxr (helpers/cell-cargo): it replays a
 # cell's rustc command when only the cell changed, instead of cargo checking the whole graph.
 step "building the notebooks' services (${services[*]}) and hpr-cell-cargo"
-cargo build --release --quiet "${services[@]/#/--package=}" --package=hpr-cell-cargo
+cargo build --release --locked --offline --quiet "${services[@]/#/--package=}" --package=hpr-cell-cargo
 
 step "setup complete: evcxr_jupyter $evcxr_version, kernel 'rust' in .venv"

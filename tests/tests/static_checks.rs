@@ -50,20 +50,41 @@ fn the_readme_shows_the_setup_cell_the_checks_enforce() {
     );
 }
 
-/// Every crate a notebook kernel builds has an exact version in helpers/kernel-pins, each chapter
-/// cell with its own `:dep` lines enables their pins, and the pins hold in a resolution beside
-/// hpr (else a patch release on crates.io rebuilds polars cold): scripts/kernel_pins.py checks it.
+/// Cargo.lock holds every crate of every notebook's `:dep` lines (through kernel/deps), no
+/// notebook fixes a version itself, and python-lock.txt holds every package environment.yml pins:
+/// scripts/lock.py checks it.
 #[test]
-fn kernel_dependency_versions_are_pinned() {
-    let python = python().unwrap_or_else(|e| panic!("{e}"));
-    let output = std::process::Command::new(python)
-        .arg(root().join("scripts/kernel_pins.py"))
-        .output()
-        .expect("runs scripts/kernel_pins.py");
+fn the_lock_files_cover_the_notebooks_and_the_environment() {
+    let output = lock_check(&[]);
     assert!(
         output.status.success(),
-        "scripts/kernel_pins.py found problems:\n{}{}",
+        "scripts/lock.py found problems:\n{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The same check fails, naming the crate and the notebook, for a `:dep` line the lock file lacks
+/// and for a version fixed in a notebook.
+#[test]
+fn the_lock_check_names_what_the_lock_file_lacks() {
+    let fixtures = root().join("tests/fixtures/lock");
+    let output = lock_check(&["--notebooks".as_ref(), fixtures.as_os_str()]);
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "the check passed:\n{said}");
+    for expected in [
+        "unlocked.ipynb: `:dep rand` is not in kernel/deps/Cargo.toml, so Cargo.lock lacks it",
+        "fixedbitset (unlocked.ipynb): '=0.5.7' fixes a version in a notebook",
+    ] {
+        assert!(said.contains(expected), "missing {expected:?} in:\n{said}");
+    }
+}
+
+fn lock_check(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let python = python().unwrap_or_else(|e| panic!("{e}"));
+    std::process::Command::new(python)
+        .arg(root().join("scripts/lock.py"))
+        .args(args)
+        .output()
+        .expect("runs scripts/lock.py")
 }

@@ -1,5 +1,9 @@
 //! `hpr-cell-cargo`: the cargo that the notebooks' `rust` kernel runs (see `scripts/evcxr-kernel`).
 //!
+//! Every cargo run in the kernel's build folder starts from the kernels' lock file (`lock`): the
+//! repository's `Cargo.lock`, written over the folder's before cargo resolves, so a kernel builds
+//! the locked versions and nothing else, whatever the registry has published since.
+//!
 //! evcxr builds every cell with `cargo build`, and cargo checks each unit of the dependency graph
 //! before it compiles the cell crate: about 0.07 s for hpr's 58 units and 0.3 s for polars' 354,
 //! on every cell. Between two cells usually nothing but the cell's source has changed. So in
@@ -7,17 +11,18 @@
 //! arguments, the environment, a manifest, the lock file, cargo's configuration, a file of a path
 //! dependency, the toolchain, a dependency's library); otherwise it replays the rustc command that
 //! cargo ran for the cell last time and prints what cargo would have printed.
+//! `HPR_CELL_CARGO=off` turns the replay off (cargo runs for every cell, from the lock file).
 //!
 //! Four ways it runs:
 //! - `hpr-cell-cargo build …` in evcxr's cell crate: the replay, or cargo recording the command;
-//! - `hpr-cell-cargo metadata …` there: cargo's earlier answer for the same inputs, or cargo;
+//! - `hpr-cell-cargo metadata …` there, or in evcxr's check of a new `:dep`: cargo, from the lock;
 //! - any other command, or any other folder: the real cargo (`$HPR_REAL_CARGO`), untouched;
 //! - as cargo's `RUSTC_WRAPPER` while it records: notes the cell crate's rustc command, then runs
 //!   evcxr's wrapper (its compile cache, which this program switches on, see `compile_cache`) or
 //!   rustc itself.
 
 mod compile_cache;
-mod metadata;
+mod lock;
 mod record;
 mod replay;
 mod snapshot;
@@ -35,6 +40,10 @@ const INNER_WRAPPER_ENV: &str = "HPR_CELL_CARGO_INNER_WRAPPER";
 const REAL_CARGO_ENV: &str = "HPR_REAL_CARGO";
 /// The crate evcxr compiles each cell into.
 const CELL_CRATE: &str = "ctx";
+/// The package of evcxr's check of a new `:dep` line (`cargo metadata`, in the same folder).
+const DEP_CHECK_CRATE: &str = "evcxr_dummy_validate_dep";
+/// `off` turns the replay off.
+const REPLAY_ENV: &str = "HPR_CELL_CARGO";
 
 fn main() -> ExitCode {
     match run() {
@@ -59,26 +68,49 @@ fn run() -> Result<ExitCode, String> {
             format!("{REAL_CARGO_ENV} is not set: start the kernel through scripts/evcxr-kernel")
         })?;
     let folder = std::env::current_dir().map_err(|e| format!("no current folder: {e}"))?;
-    match subcommand_in_kernel_folder(&args, &folder) {
-        Some("build") => {}
-        Some("metadata") => return metadata::replay_or_run(&real_cargo, &args, &folder),
-        _ => return Err(exec(Command::new(&real_cargo).args(&args))),
-    }
-    let state = folder.join("target/hpr-cell-cargo");
-    let snapshot = snapshot::take(&folder, &args);
-    let why = match (&snapshot, record::Recording::load(&state)) {
-        (None, _) => "no snapshot".to_owned(),
-        (Some(_), None) => "no recording".to_owned(),
-        (Some(snapshot), Some(recording)) => match recording.why_invalid(snapshot) {
-            None => {
-                record::log(&state, "replay");
-                return recording.replay();
-            }
-            Some(why) => why,
-        },
+    let Some(subcommand) = subcommand_in_kernel_folder(&args, &folder) else {
+        return Err(exec(Command::new(&real_cargo).args(&args)));
     };
-    record::log(&state, &format!("cargo ({why})"));
-    record::build_and_record(&real_cargo, &args, &folder, &state, snapshot)
+    let lock = lock::KernelLock::from_env()?;
+    let lock_path = lock.as_ref().map(lock::KernelLock::path);
+    let state = folder.join("target/hpr-cell-cargo");
+    let replays = subcommand == "build" && std::env::var_os(REPLAY_ENV).is_none_or(|v| v != "off");
+    let snapshot = replays
+        .then(|| snapshot::take(&folder, &args, lock_path))
+        .flatten();
+    if replays {
+        let why = match (&snapshot, record::Recording::load(&state)) {
+            (None, _) => "no snapshot".to_owned(),
+            (Some(_), None) => "no recording".to_owned(),
+            (Some(snapshot), Some(recording)) => match recording.why_invalid(snapshot) {
+                None => {
+                    record::log(&state, "replay");
+                    return recording.replay();
+                }
+                Some(why) => why,
+            },
+        };
+        record::log(&state, &format!("cargo ({why})"));
+    } else {
+        record::log(&state, &format!("{subcommand} cargo"));
+    }
+    if let Some(lock) = &lock {
+        lock.seed(&folder)?;
+    }
+    let code = if replays {
+        record::build_and_record(&real_cargo, &args, &folder, &state, snapshot, lock_path)?
+    } else {
+        let status = Command::new(&real_cargo)
+            .args(&args)
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", Path::new(&real_cargo).display()))?;
+        ExitCode::from(status.code().unwrap_or(101).clamp(0, 255) as u8)
+    };
+    if let Some(Err(error)) = lock.as_ref().map(|lock| lock.check(&folder)) {
+        record::forget(&state);
+        return Err(error);
+    }
+    Ok(code)
 }
 
 /// `build` for `cargo build …` in a folder whose manifest is evcxr's cell crate, `metadata` for
@@ -90,7 +122,7 @@ fn subcommand_in_kernel_folder<'a>(args: &'a [OsString], folder: &Path) -> Optio
         .to_str()?;
     let packages: &[&str] = match subcommand {
         "build" => &[CELL_CRATE],
-        "metadata" => &metadata::PACKAGES,
+        "metadata" => &[CELL_CRATE, DEP_CHECK_CRATE],
         _ => return None,
     };
     let manifest = std::fs::read_to_string(folder.join("Cargo.toml")).ok()?;

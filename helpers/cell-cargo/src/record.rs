@@ -72,6 +72,11 @@ impl Recording {
     }
 }
 
+/// Forgets the recorded command, so that the next cell runs cargo.
+pub fn forget(state: &Path) {
+    let _ = std::fs::remove_file(state.join(RECORDING_FILE));
+}
+
 /// Writes `text` to a neighbour of `file`, then renames it over `file`, so that a reader never
 /// sees half of it (a kernel killed mid-write leaves the old file or none).
 pub fn write_whole(file: &Path, text: &str) -> std::io::Result<()> {
@@ -101,9 +106,10 @@ pub fn build_and_record(
     folder: &Path,
     state: &Path,
     before: Option<Vec<String>>,
+    lock: Option<&Path>,
 ) -> Result<ExitCode, String> {
     let noted = state.join("rustc-command.json");
-    let _ = std::fs::remove_file(state.join(RECORDING_FILE));
+    forget(state);
     let _ = std::fs::remove_file(&noted);
     let this = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let cache = CompileCache::from_env()?;
@@ -143,7 +149,7 @@ pub fn build_and_record(
     }
     // The snapshot after the build, unless something changed meanwhile: then cargo may have built
     // from older files, and the next cell runs it again. The lock file is cargo's own output.
-    let after = snapshot::take(folder, args);
+    let after = snapshot::take(folder, args, lock);
     let unchanged = match (before, after) {
         (Some(before), Some(after))
             if snapshot::without_lock(&before, folder)

@@ -13,14 +13,16 @@ use std::time::UNIX_EPOCH;
 const MOST_FILES: usize = 20_000;
 
 /// The snapshot for a `cargo ARGS` run in `folder`, or `None` when one cannot be taken (a path
-/// that is not UTF-8, too many files): then cargo runs every time.
-pub fn take(folder: &Path, args: &[OsString]) -> Option<Vec<String>> {
+/// that is not UTF-8, too many files): then cargo runs every time. With the kernels' lock file
+/// (`lock`), which is written over the folder's before cargo runs, that file stands for the
+/// folder's.
+pub fn take(folder: &Path, args: &[OsString], lock: Option<&Path>) -> Option<Vec<String>> {
     let mut lines = Vec::new();
     for arg in args {
         lines.push(format!("arg {}", arg.to_str()?));
     }
     lines.extend(environment()?.iter().map(|(k, v)| format!("env {k}={v}")));
-    for file in cargo_configuration(folder) {
+    for file in cargo_configuration(folder, lock) {
         lines.push(format!(
             "content {} {}",
             file.to_str()?,
@@ -75,9 +77,11 @@ pub fn stamp(path: &Path) -> Option<String> {
     })
 }
 
-/// The cell crate's manifest and lock file, and every configuration file cargo reads there.
-fn cargo_configuration(folder: &Path) -> Vec<PathBuf> {
-    let mut files = vec![folder.join("Cargo.toml"), folder.join("Cargo.lock")];
+/// The cell crate's manifest and lock file (or the kernels'), and every configuration file cargo
+/// reads there.
+fn cargo_configuration(folder: &Path, lock: Option<&Path>) -> Vec<PathBuf> {
+    let lock = lock.map_or_else(|| folder.join("Cargo.lock"), Path::to_path_buf);
+    let mut files = vec![folder.join("Cargo.toml"), lock];
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
@@ -251,20 +255,20 @@ serde = { git = "x", classpath = "no", path = "vendored/serde" }
         let cell = root.join("cell");
         let manifest = "[package]\nname = \"ctx\"\n[dependencies]\ntiny = { path = \"../tiny\" }\n";
         std::fs::write(cell.join("Cargo.toml"), manifest).unwrap();
-        let before = take(&cell, &["build".into()]).unwrap();
-        assert_eq!(take(&cell, &["build".into()]).unwrap(), before);
+        let before = take(&cell, &["build".into()], None).unwrap();
+        assert_eq!(take(&cell, &["build".into()], None).unwrap(), before);
         assert!(
             before.iter().any(|l| l.contains("tiny/src/lib.rs")),
             "{before:?}"
         );
 
         std::fs::write(tiny.join("src/lib.rs"), "pub fn value() -> u8 { 22 }").unwrap();
-        assert_ne!(take(&cell, &["build".into()]).unwrap(), before);
-        let after_edit = take(&cell, &["build".into()]).unwrap();
+        assert_ne!(take(&cell, &["build".into()], None).unwrap(), before);
+        let after_edit = take(&cell, &["build".into()], None).unwrap();
         std::fs::write(tiny.join("src/more.rs"), "").unwrap();
-        assert_ne!(take(&cell, &["build".into()]).unwrap(), after_edit);
+        assert_ne!(take(&cell, &["build".into()], None).unwrap(), after_edit);
         assert_ne!(
-            take(&cell, &["build".into(), "-v".into()]).unwrap(),
+            take(&cell, &["build".into(), "-v".into()], None).unwrap(),
             after_edit
         );
         std::fs::remove_dir_all(&root).unwrap();

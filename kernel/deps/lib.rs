@@ -1,0 +1,1 @@
+//! Empty: this crate only lists dependencies (see Cargo.toml).

@@ -1,0 +1,259 @@
+"""The project's two lock files: Cargo.lock for every crate (the notebooks' kernels included) and
+python-lock.txt for every Python package, each the only place where versions are fixed.
+
+The kernels build from Cargo.lock: `kernel/deps` is a workspace member, never compiled, that
+lists every notebook's chapter `:dep` line (hpr is a member itself), so one resolution covers them
+all, features included. The launcher hands that lock file to every kernel build (see
+helpers/cell-cargo), and setup downloads every crate in it, so a kernel resolves nothing.
+
+    lock.py                      check both lock files against the notebooks and environment.yml
+    lock.py --write              add what the notebooks or environment.yml gained, drop the rest,
+                                 keep every other version (`make lock`)
+    lock.py --upgrade all        move every crate and Python package to its newest release
+    lock.py --upgrade NAME ...   move these crates or Python packages only (`make lock UPGRADE=polars`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+CARGO_LOCK = ROOT / "Cargo.lock"
+DEPS = ROOT / "kernel" / "deps" / "Cargo.toml"
+PYTHON_LOCK = ROOT / "python-lock.txt"
+ENVIRONMENT = ROOT / "environment.yml"
+# The tool that resolves the Python side, installed on demand into a throwaway environment.
+UV = "uv==0.13.9"
+TABLE = "[target.'cfg(any())'.dependencies]"
+HEADER = """\
+# Written by scripts/lock.py from the notebooks' :dep lines (`make lock`): edit those, not this.
+# Never compiled (no platform matches cfg(any())): it brings every crate a notebook's kernel
+# builds into the workspace's Cargo.lock, which fixes their versions.
+[package]
+name = "hpr-kernel-deps"
+version = "0.0.0"
+description = "Never built: the notebooks' own :dep lines, so that Cargo.lock covers them."
+edition.workspace = true
+license.workspace = true
+publish = false
+
+[lib]
+path = "lib.rs"
+
+"""
+
+
+def dep_lines(notebooks: Path) -> dict[str, list[tuple[str, str]]]:
+    """Every `:dep` line of the notebooks, by crate: (notebook, the line's specification)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for path in sorted(notebooks.glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith(":dep "):
+                    name, _, spec = line.removeprefix(":dep ").partition("=")
+                    found.setdefault(name.strip(), []).append((path.name, spec.strip()))
+    return found
+
+
+def chapter_deps(notebooks: Path = NOTEBOOKS) -> tuple[dict[str, str], list[str]]:
+    """The registry crates the notebooks add to hpr, each with its one specification, and the
+    problems found: two different lines for one crate, a version fixed outside the lock file, a
+    line that is not TOML."""
+    deps, problems = {}, []
+    for name, uses in dep_lines(notebooks).items():
+        where = ", ".join(sorted({notebook for notebook, _ in uses}))
+        parsed = {}
+        for _, spec in uses:
+            try:
+                parsed[spec] = tomllib.loads(f"x = {spec}")["x"]
+            except tomllib.TOMLDecodeError as error:
+                problems.append(f"{name} ({where}): not a TOML value: {spec} ({error})")
+        if any(isinstance(value, dict) and "path" in value for value in parsed.values()):
+            continue  # hpr itself, a member of the workspace with all its features locked
+        if len(parsed) != 1:
+            if len(parsed) > 1:
+                problems.append(f"{name}: the notebooks write different :dep lines ({where}); write one")
+            continue
+        spec, parsed = parsed.popitem()
+        version = parsed if isinstance(parsed, str) else parsed.get("version", "")
+        if version.lstrip().startswith("="):
+            problems.append(
+                f"{name} ({where}): {version!r} fixes a version in a notebook; Cargo.lock fixes "
+                f"versions: write the requirement (e.g. {version.lstrip('= ').rsplit('.', 1)[0]!r})"
+            )
+        deps[name] = spec
+    return dict(sorted(deps.items())), problems
+
+
+def deps_manifest(deps: dict[str, str]) -> str:
+    return HEADER + TABLE + "\n" + "".join(f"{name} = {spec}\n" for name, spec in deps.items())
+
+
+def cargo(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(["cargo", *args], cwd=ROOT, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        sys.exit(f"cargo {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+def cargo_problems() -> list[str]:
+    """Cargo.lock must hold every crate of the workspace, kernel/deps included, as it stands."""
+    if cargo("metadata", "--locked", "--format-version=1", check=False).returncode == 0:
+        return []
+    # Which crates are missing: what an update of the workspace's own entries would add.
+    dry = cargo("update", "--workspace", "--dry-run", check=False).stderr
+    changes = [line.strip() for line in dry.splitlines() if re.match(r"\s*(Adding|Updating|Removing) ", line)]
+    listed = "\n    ".join(changes) or dry.strip()
+    return [f"Cargo.lock does not cover the workspace and the notebooks' :dep lines:\n    {listed}"]
+
+
+def environment_pins() -> dict[str, str]:
+    """environment.yml's `name==version` pins (pip's spelling), by normalised name."""
+    requirements = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/python-requirements.py"), str(ENVIRONMENT)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pins = {}
+    for line in requirements.splitlines():
+        name, _, version = line.partition("==")
+        pins[normalise(name)] = version.strip()
+    return pins
+
+
+def python_locked() -> dict[str, str]:
+    """python-lock.txt's pins, by normalised name."""
+    if not PYTHON_LOCK.exists():
+        return {}
+    found = re.findall(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", PYTHON_LOCK.read_text(), re.M)
+    return {normalise(name): version for name, version in found}
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def python_problems() -> list[str]:
+    locked = python_locked()
+    if not locked:
+        return [f"{PYTHON_LOCK.name} is missing: run `make lock`"]
+    problems = []
+    for name, version in environment_pins().items():
+        if name not in locked:
+            problems.append(f"{PYTHON_LOCK.name} lacks {name}, which environment.yml pins: run `make lock`")
+        elif locked[name] != version:
+            problems.append(
+                f"{PYTHON_LOCK.name} has {name} {locked[name]}, environment.yml pins {version}: run `make lock`"
+            )
+    if "--hash=sha256:" not in PYTHON_LOCK.read_text():
+        problems.append(f"{PYTHON_LOCK.name} has no hashes: run `make lock`")
+    return problems
+
+
+def write_python(upgrade: list[str]) -> None:
+    """Resolves environment.yml's pins and all they need, on every platform, with every file's hash;
+    versions already in python-lock.txt are kept unless named in `upgrade` (or `all`)."""
+    with tempfile.TemporaryDirectory(prefix="hpr-lock-") as scratch:
+        scratch = Path(scratch)
+        subprocess.run([sys.executable, "-m", "venv", str(scratch / "venv")], check=True)
+        pip = [str(scratch / "venv/bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, UV], check=True)
+        requirements = scratch / "requirements.in"
+        requirements.write_text("\n".join(f"{n}=={v}" for n, v in sorted(environment_pins().items())) + "\n")
+        command = [str(scratch / "venv/bin/uv"), "pip", "compile", "--quiet", "--universal"]
+        command += ["--python-version", python_version(), "--generate-hashes", "--no-header"]
+        command += ["--output-file", str(PYTHON_LOCK), str(requirements)]
+        if "all" in upgrade:
+            command.append("--upgrade")
+        else:
+            command += [f"--upgrade-package={name}" for name in upgrade if normalise(name) in python_locked()]
+        subprocess.run(command, check=True)
+    body = PYTHON_LOCK.read_text()
+    PYTHON_LOCK.write_text(
+        "# Every Python package of .venv at one version, with the sha256 of each of its files.\n"
+        "# Written by scripts/lock.py from environment.yml (`make lock`): edit that, not this.\n" + body
+    )
+
+
+def python_version() -> str:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts/python-requirements.py"), "--python", str(ENVIRONMENT)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def write_cargo(deps: dict[str, str], upgrade: list[str]) -> None:
+    DEPS.parent.mkdir(parents=True, exist_ok=True)
+    DEPS.write_text(deps_manifest(deps))
+    lib = DEPS.parent / "lib.rs"
+    if not lib.exists():
+        lib.write_text("//! Empty: this crate only lists dependencies (see Cargo.toml).\n")
+    if "all" in upgrade:
+        cargo("update")
+        return
+    # Adds what the workspace gained and drops what it lost; every other version stays.
+    cargo("update", "--workspace")
+    locked = {name for name in re.findall(r'^name = "([^"]+)"$', CARGO_LOCK.read_text(), re.M)}
+    crates = [name for name in upgrade if name in locked]
+    if crates:
+        cargo("update", *(arg for name in crates for arg in ("--package", name)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="bring both lock files in step")
+    mode.add_argument("--upgrade", nargs="+", metavar="NAME", help="crates or packages to move, or `all`")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="check these notebooks instead")
+    args = parser.parse_args()
+    if args.notebooks != NOTEBOOKS and (args.write or args.upgrade):
+        parser.error("--notebooks only checks; `make lock` writes from notebooks/")
+    deps, problems = chapter_deps(args.notebooks)
+    if args.write or args.upgrade:
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+            return 1
+        upgrade = args.upgrade or []
+        write_cargo(deps, upgrade)
+        write_python(upgrade)
+        print("Cargo.lock and python-lock.txt are in step; run `make setup` to download what changed")
+    if DEPS.exists() and DEPS.read_text() != deps_manifest(deps):
+        have = tomllib.loads(DEPS.read_text()).get("target", {}).get("cfg(any())", {}).get("dependencies", {})
+        for name in sorted(set(deps) | set(have)):
+            if name not in have:
+                where = ", ".join(sorted({notebook for notebook, _ in dep_lines(args.notebooks)[name]}))
+                problems.append(
+                    f"{where}: `:dep {name}` is not in {DEPS.relative_to(ROOT)}, so Cargo.lock lacks it: run `make lock`"
+                )
+            elif name not in deps:
+                problems.append(f"{DEPS.relative_to(ROOT)} lists {name}, which no notebook uses: run `make lock`")
+            elif tomllib.loads(f"x = {deps[name]}")["x"] != have[name]:
+                problems.append(f"the notebooks' `:dep {name}` line changed: run `make lock`")
+        if not problems:
+            problems.append(f"{DEPS.relative_to(ROOT)} is not as `make lock` writes it: run `make lock`")
+    elif not DEPS.exists():
+        problems.append(f"{DEPS.relative_to(ROOT)} is missing: run `make lock`")
+    problems += cargo_problems() + python_problems()
+    for problem in problems:
+        print(problem)
+    if problems:
+        return 1
+    print("Cargo.lock covers every notebook's :dep lines; python-lock.txt every package of environment.yml")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
