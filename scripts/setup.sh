@@ -99,6 +99,11 @@ fi
 step "downloading the crates of Cargo.lock"
 cargo fetch --locked --quiet
 cargo fetch --locked --quiet --manifest-path extensions/julia_ext/Cargo.toml
+# rust-analyzer, inside evcxr, reads the standard library's workspace with cargo metadata, which
+# needs that workspace's own crates.io dependencies: offline, only once they are downloaded.
+library=$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.toml
+[ -f "$library" ] || fail "$library is missing: rustup component add rust-src"
+RUSTC_BOOTSTRAP=1 cargo fetch --locked --quiet --manifest-path "$library"
 # The programs the notebooks start as separate processes (a server, queue workers): one crate
 # each under services/, built once here in release mode.
 services=()
