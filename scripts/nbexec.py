@@ -21,6 +21,12 @@ after the last cell a marker cell makes sure every line has arrived.
 
 Cells tagged `raises-exception` (Jupyter's convention) may fail without failing the notebook.
 
+HPR_MODE=check (what `make test` sets) runs every measurement at hpr's smallest settings: the
+report, the results files and the gallery say which mode produced them, and a check-mode run is
+never compared with a full one. The progress output estimates the time left from the last run on
+this machine in the same mode (per cell, from the results files), or else from the reference run
+in scripts/reference-timings.json (a bare machine's first `make run`, one-time builds included).
+
 Usage:
   nbexec.py [--out DIR] [--results DIR] [--report FILE] [--logs DIR] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
 --out writes each executed notebook and its HTML rendering, DIR/results/NAME.json (the results
@@ -69,6 +75,10 @@ RESULTS_DIR_ENV = "HPR_RESULTS_DIR"
 # A result counts as changed since the previous run beyond its measured noise, or beyond this
 # when it has none.
 DEFAULT_NOISE = 0.10
+# hpr::MODE_ENV: `check` runs every measurement at hpr's smallest settings; unset or `full` measures.
+MODE_ENV = "HPR_MODE"
+# Per-cell seconds of a reference `make run` (see the docstring), used when this machine has none.
+REFERENCE_TIMINGS = Path(__file__).resolve().parent / "reference-timings.json"
 # How long the marker cell that collects late output may take (a cell compile in the notebook's
 # kernel: a second or two with polars loaded).
 LATE_OUTPUT_TIMEOUT = 60
@@ -163,7 +173,8 @@ def kill_process_group(client):
         pass
 
 
-def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=None):
+def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=None, expected=None):
+    """Runs one notebook; `expected` is the seconds each code cell took last time (or None)."""
     nb = nbformat.read(path, as_version=4)
     name = Path(path).stem
     # The kernel inherits this environment: hpr's Headline::record appends to the file.
@@ -184,7 +195,7 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
         shutdown_kernel="immediate",
     )
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    report = {"notebook": str(path), "name": name, "title": title_of(nb, name), "cells": [],
+    report = {"notebook": str(path), "name": name, "title": title_of(nb, name), "mode": run_mode(), "cells": [],
               "status": "ok", "failure": None, "claims_not_seen": [], "claims_seen": [],
               "headlines": [], "results": []}
     started = time.monotonic()
@@ -228,7 +239,8 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
                 allowed = "raises-exception" in cell.get("metadata", {}).get("tags", [])
                 status = "ok" if failure is None else ("allowed " + failure[0] if allowed else failure[0])
                 report["cells"].append({"cell": index, "number": number, "seconds": round(seconds, 2), "status": status})
-                progress(f"  [{name}] cell {number}/{len(code_cells)} (#{index}) {status} {seconds:.1f}s")
+                left = time_left(expected, number, len(code_cells))
+                progress(f"  [{name}] cell {number}/{len(code_cells)} (#{index}) {status} {seconds:.1f}s{left}")
                 stopped = late_failure(nb, passed)
                 if stopped is None and failure and not allowed:
                     stopped = (number, index, *failure)
@@ -274,6 +286,57 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
     return nb, report
 
 
+def run_mode():
+    """`check` or `full`, from HPR_MODE (hpr refuses any other value, and so does this)."""
+    mode = os.environ.get(MODE_ENV) or "full"
+    if mode not in ("check", "full"):
+        sys.exit(f"{MODE_ENV}={mode!r}: leave it unset (or `full`) to measure, or `check`")
+    return mode
+
+
+def format_minutes(seconds):
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def time_left(expected, number, count):
+    """' · N cells left, about T' after cell `number` of `count`, from the last run's cells."""
+    left = count - number
+    if not left:
+        return ""
+    if not expected:
+        return f" · {left} cells left"
+    if len(expected) == count:
+        seconds = sum(expected[number:])
+    else:  # the notebook changed since: its average cell
+        seconds = left * sum(expected) / len(expected)
+    return f" · {left} cell{'s' if left > 1 else ''} left, about {format_minutes(seconds)}"
+
+
+def expected_timings(paths, results_dir, machine, mode):
+    """Each notebook's per-cell seconds from its last run on this machine in this mode, else from
+    the reference run; and where they came from."""
+    reference = {}
+    if REFERENCE_TIMINGS.exists():
+        reference = json.loads(REFERENCE_TIMINGS.read_text(encoding="utf-8"))
+    timings, sources = {}, set()
+    for path in paths:
+        name = Path(path).stem
+        saved = None
+        if results_dir and (results_dir / f"{name}.json").exists():
+            try:
+                saved = json.loads((results_dir / f"{name}.json").read_text(encoding="utf-8"))
+            except ValueError:
+                saved = None
+        if (saved and saved.get("cell_seconds") and saved.get("machine", {}).get("key") == machine["key"]
+                and saved.get("mode", "full") == mode):
+            timings[name] = saved["cell_seconds"]
+            sources.add("the last run on this machine")
+        elif name in reference.get("cell_seconds", {}):
+            timings[name] = reference["cell_seconds"][name]
+            sources.add(f"the reference run ({reference.get('measured', 'a bare machine')}, full mode)")
+    return timings, sources
+
+
 def write_outputs(nb, report, out_dir):
     from nbconvert import HTMLExporter
 
@@ -284,8 +347,11 @@ def write_outputs(nb, report, out_dir):
 
 
 def changes_since(previous, report, machine):
-    """The results that moved beyond their noise since the previous run on this machine."""
+    """The results that moved beyond their noise since the previous run on this machine; none
+    when either run was in check mode, whose numbers are rough."""
     if not previous or previous.get("machine", {}).get("key") != machine["key"]:
+        return []
+    if "check" in (previous.get("mode", "full"), report["mode"]):
         return []
     before = {r["name"]: r for r in previous.get("results", [])}
     changes = []
@@ -306,8 +372,13 @@ def save_results(report, machine, results_dir):
     path = results_dir / f"{report['name']}.json"
     previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     report["changes"] = changes_since(previous, report, machine)
-    kept = {k: report[k] for k in ["name", "title", "status", "seconds", "results", "headlines",
+    kept = {k: report[k] for k in ["name", "title", "mode", "status", "seconds", "results", "headlines",
                                    "claims_seen", "claims_not_seen", "changes"]}
+    # What the next run's progress output estimates from (a run stopped early has no use for it).
+    if report["status"] == "ok":
+        kept["cell_seconds"] = [c["seconds"] for c in report["cells"]]
+    elif previous and previous.get("cell_seconds"):
+        kept["cell_seconds"] = previous["cell_seconds"]
     kept["machine"] = machine
     kept["recorded"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     path.write_text(json.dumps(kept, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -358,6 +429,8 @@ def gallery_section(r):
     # A chapter this run did not execute shows its last recorded run (see earlier_runs).
     when = (f"run in {r['seconds']} s on {r['recorded'].replace('T', ' ')} (an earlier run)"
             if r.get("earlier") else f"{len(r['cells'])} code cells run in {r['seconds']} s")
+    if r.get("mode") == "check":
+        when += " · check mode: every measurement at its smallest settings, numbers rough"
     parts = [f"<section><h2><a href=\"{name}.html\">{title}</a> "
              f"<span class=\"status {badge}\">{html.escape(r['status'])}</span></h2>",
              f"<div class=\"meta\">{name}.ipynb · {when} · "
@@ -446,11 +519,24 @@ def main():
         results_dir = results_dir.resolve()
         results_dir.mkdir(parents=True, exist_ok=True)
         os.environ[RESULTS_DIR_ENV] = str(results_dir)
+    mode = run_mode()
+    timings, sources = expected_timings(args.notebooks, results_dir, machine, mode)
+    remaining = {Path(p).stem: sum(timings.get(Path(p).stem, [])) for p in args.notebooks}
+    known = sum(Path(p).stem in timings for p in args.notebooks)
+    estimate = (f", about {format_minutes(sum(remaining.values()))} (from {' and '.join(sorted(sources))}"
+                + (f"; {len(args.notebooks) - known} without an estimate" if known < len(args.notebooks) else "")
+                + ")") if known else ""
+    progress(f"{len(args.notebooks)} notebook{'s' if len(args.notebooks) > 1 else ''} in {mode} mode{estimate}")
     for path in args.notebooks:
-        progress(f"==> {path}")
-        results_file = results_dir / f"{Path(path).stem}.jsonl" if results_dir else None
+        name = Path(path).stem
+        expected = timings.get(name)
+        left = sum(remaining.values())
+        progress(f"==> {path}" + (f" (about {format_minutes(sum(expected))}; the run: about "
+                                   f"{format_minutes(left)} left)" if expected else ""))
+        remaining[name] = 0
+        results_file = results_dir / f"{name}.jsonl" if results_dir else None
         nb, report = execute(path, args.cell_timeout, args.setup_timeout, progress, log_dir,
-                             results_file)
+                             results_file, expected)
         if args.out:
             write_outputs(nb, report, args.out)
         if results_dir:

@@ -47,11 +47,11 @@ pub use machine::{
 };
 #[doc(no_inline)]
 pub use measure::{
-    candidate, compare, compare_with, counters, memit, memit_named, percentile, profile,
-    profile_with, scaling, scaling_with, software_counters_available, timeit, Candidate, Ceiling,
-    Comparison, ComparisonRow, Counter, Counters, CountingAllocator, FunctionShare, MemoryTable,
-    MemoryUsage, Profile, Scaling, Sections, Stack, Summary, Throughput, Timeit, Timing, Work,
-    WorkUnit, COUNTERS_ENV,
+    candidate, check_mode, compare, compare_with, counters, memit, memit_named, percentile,
+    profile, profile_with, scaling, scaling_with, software_counters_available, timeit, Candidate,
+    Ceiling, Comparison, ComparisonRow, Counter, Counters, CountingAllocator, FunctionShare,
+    MemoryTable, MemoryUsage, Profile, Scaling, Sections, Stack, Summary, Throughput, Timeit,
+    Timing, Work, WorkUnit, COUNTERS_ENV, MODE_ENV,
 };
 #[doc(no_inline)]
 pub use python::{

@@ -151,6 +151,8 @@ pub struct Outcome {
     pub cells_run: usize,
     /// Seconds for the whole notebook.
     pub seconds: f64,
+    /// `full`, or `check` when `HPR_MODE=check` ran every measurement at its smallest settings.
+    pub mode: String,
     /// `None` when every cell passed.
     pub failure: Option<Failure>,
     /// Timing claims (`hpr::claim`) that this run's numbers did not show: reported, not failed.
@@ -343,6 +345,7 @@ pub fn parse_report(text: &str) -> Result<Vec<Outcome>, String> {
             name: r["name"].as_str().unwrap_or("?").to_owned(),
             cells_run: r["cells"].as_array().map_or(0, Vec::len),
             seconds: r["seconds"].as_f64().unwrap_or(0.0),
+            mode: r["mode"].as_str().unwrap_or("?").to_owned(),
             failure: r["failure"].as_object().map(|f| Failure {
                 cell: f.get("cell").and_then(Value::as_u64),
                 reason: f

@@ -21,5 +21,5 @@ pub use scaling::{scaling, scaling_with, Scaling};
 pub use sections::Sections;
 pub use stats::{percentile, Summary};
 pub use throughput::{Ceiling, Throughput, Work, WorkUnit};
-pub use timeit::{timeit, Timeit};
+pub use timeit::{check_mode, timeit, Timeit, MODE_ENV};
 pub use timing::Timing;

@@ -175,6 +175,49 @@ pub(crate) fn per_loop(batch_seconds: f64, loops: u64, clock: Clock) -> f64 {
     (batch_seconds - clock.overhead).max(0.0) / loops as f64
 }
 
+/// The variable that selects how measurements run: unset (or `full`) for the settings each call
+/// asks for, `check` for the smallest ones the planner accepts (what `make test` uses).
+pub const MODE_ENV: &str = "HPR_MODE";
+
+/// In check mode, at most this many runs of each piece of code...
+const CHECK_RUNS: usize = 2;
+/// ...of about this long each...
+const CHECK_TARGET: Duration = Duration::from_millis(2);
+/// ...within this budget per piece of code.
+const CHECK_BUDGET: Duration = Duration::from_millis(30);
+
+/// True when `HPR_MODE=check`: every measurement keeps its code path, its calls and its checks,
+/// but runs at most 2 short runs, so that a notebook proves it runs without measuring to
+/// publication quality. The numbers it prints are then rough, and the results it records say so.
+///
+/// ```
+/// assert!(!hpr::check_mode() || std::env::var("HPR_MODE").as_deref() == Ok("check"));
+/// ```
+pub fn check_mode() -> bool {
+    std::env::var(MODE_ENV).is_ok_and(|mode| mode == "check")
+}
+
+/// The settings a measurement of `sharers` pieces of code applies in this run's mode.
+fn applied(settings: &Timeit, sharers: usize) -> Result<Timeit> {
+    applied_in(std::env::var(MODE_ENV).ok().as_deref(), settings, sharers)
+}
+
+fn applied_in(mode: Option<&str>, settings: &Timeit, sharers: usize) -> Result<Timeit> {
+    match mode {
+        None | Some("") | Some("full") => Ok(settings.clone()),
+        Some("check") => Ok(Timeit {
+            runs: settings.runs.min(CHECK_RUNS),
+            target: settings.target.min(CHECK_TARGET),
+            budget: settings.budget.min(CHECK_BUDGET * sharers as u32),
+            ..settings.clone()
+        }),
+        Some(other) => Err(HprError::invalid(
+            MODE_ENV,
+            format!("{other:?}: leave it unset (or `full`) to measure, or `check`"),
+        )),
+    }
+}
+
 /// Loop count and run count chosen for one piece of code.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Plan {
@@ -184,13 +227,15 @@ pub(crate) struct Plan {
 }
 
 /// Chooses the loops per run so that one run lasts about the target, within this code's
-/// share of the budget (`sharers` pieces of code split it in `compare`).
+/// share of the budget (`sharers` pieces of code split it in `compare`), as this run's mode
+/// applies the settings (see [`check_mode`]).
 pub(crate) fn plan_runs(
     runner: &mut BatchRunner<'_>,
     settings: &Timeit,
     sharers: usize,
     clock: Clock,
 ) -> Result<Plan> {
+    let settings = &applied(settings, sharers)?;
     let share = settings.budget.as_secs_f64() / sharers as f64;
     // One run's worth of the share is kept for this calibration.
     let run_target = settings
@@ -348,5 +393,43 @@ mod tests {
             .unwrap();
         assert_eq!(timing.name, "sum");
         assert!(timing.to_string().starts_with("sum: "));
+    }
+
+    #[test]
+    fn check_mode_cuts_runs_and_budgets_and_nothing_else() {
+        let asked = Timeit::new()
+            .runs(7)
+            .budget(Duration::from_secs(5))
+            .name("sum");
+        let check = applied_in(Some("check"), &asked, 4).unwrap();
+        assert_eq!(check.runs, CHECK_RUNS);
+        assert_eq!(check.target, CHECK_TARGET);
+        assert_eq!(check.budget, CHECK_BUDGET * 4);
+        assert_eq!(check.name, "sum");
+        // A call asking for fewer runs or a smaller budget keeps what it asked.
+        let small = Timeit::new().runs(1).budget(Duration::from_millis(5));
+        let kept = applied_in(Some("check"), &small, 1).unwrap();
+        assert_eq!((kept.runs, kept.budget), (1, Duration::from_millis(5)));
+        assert_eq!(applied_in(None, &asked, 4).unwrap(), asked);
+        assert_eq!(applied_in(Some("full"), &asked, 4).unwrap(), asked);
+        let error = applied_in(Some("quick"), &asked, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("HPR_MODE") && error.contains("quick"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn check_mode_plans_two_short_runs() {
+        let settings = applied_in(Some("check"), &Timeit::new(), 1).unwrap();
+        let plan = plan_runs(&mut simulated(10e-9), &settings, 1, Clock::get()).unwrap();
+        assert_eq!(plan.runs, 2);
+        let run_seconds = plan.loops as f64 * 10e-9;
+        assert!(
+            run_seconds <= 3e-3,
+            "a check-mode run lasts {run_seconds} s"
+        );
     }
 }
