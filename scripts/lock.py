@@ -106,6 +106,19 @@ def cargo(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return result
 
 
+def exact_requirements() -> list[str]:
+    """Manifests that fix a version themselves (`=1.2.3`), beside Cargo.lock."""
+    manifests = [ROOT / "Cargo.toml", *ROOT.glob("*/Cargo.toml"), *ROOT.glob("*/*/Cargo.toml")]
+    problems = []
+    for manifest in sorted(set(manifests)):
+        for number, line in enumerate(manifest.read_text().splitlines(), 1):
+            if re.search(r'(version\s*=\s*|^[\w-]+\s*=\s*)"\s*=', line):
+                problems.append(
+                    f"{manifest.relative_to(ROOT)}:{number}: an exact requirement; Cargo.lock fixes versions"
+                )
+    return problems
+
+
 def cargo_problems() -> list[str]:
     """Cargo.lock must hold every crate of the workspace, kernel/deps included, as it stands."""
     if cargo("metadata", "--locked", "--format-version=1", check=False).returncode == 0:
@@ -246,7 +259,7 @@ def main() -> int:
             problems.append(f"{DEPS.relative_to(ROOT)} is not as `make lock` writes it: run `make lock`")
     elif not DEPS.exists():
         problems.append(f"{DEPS.relative_to(ROOT)} is missing: run `make lock`")
-    problems += cargo_problems() + python_problems()
+    problems += exact_requirements() + cargo_problems() + python_problems()
     for problem in problems:
         print(problem)
     if problems:

@@ -25,7 +25,8 @@ HPR_MODE=check (what `make test` sets) runs every measurement at hpr's smallest 
 report, the results files and the gallery say which mode produced them, and a check-mode run is
 never compared with a full one. The progress output estimates the time left from the last run on
 this machine in the same mode (per cell, from the results files), or else from the reference run
-in scripts/reference-timings.json (a bare machine's first `make run`, one-time builds included).
+in scripts/reference-timings.json (a bare machine's first `make run`, one-time builds included),
+which `nbexec.py --write-reference build/results` writes from such a run's results files.
 
 Usage:
   nbexec.py [--out DIR] [--results DIR] [--report FILE] [--logs DIR] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
@@ -337,6 +338,24 @@ def expected_timings(paths, results_dir, machine, mode):
     return timings, sources
 
 
+def write_reference(results_dir):
+    """scripts/reference-timings.json from a full run's results files."""
+    cells, machines, dates = {}, set(), set()
+    for path in sorted(results_dir.glob("*.json")):
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("mode", "full") != "full" or not saved.get("cell_seconds"):
+            sys.exit(f"{path}: not a full run that passed; run `make run` first")
+        cells[saved["name"]] = saved["cell_seconds"]
+        machines.add(saved["machine"]["summary"])
+        dates.add(saved["recorded"][:10])
+    if not cells:
+        sys.exit(f"{results_dir}: no results files")
+    reference = {"measured": f"{', '.join(sorted(dates))} on {'; '.join(sorted(machines))}",
+                 "cell_seconds": cells}
+    REFERENCE_TIMINGS.write_text(json.dumps(reference, indent=1) + "\n", encoding="utf-8")
+    print(f"{REFERENCE_TIMINGS}: {len(cells)} notebooks, {sum(map(sum, cells.values())) / 60:.1f} min")
+
+
 def write_outputs(nb, report, out_dir):
     from nbconvert import HTMLExporter
 
@@ -497,7 +516,7 @@ def write_index(reports, out_dir, machine):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("notebooks", nargs="+")
+    parser.add_argument("notebooks", nargs="*")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--results", type=Path, help="where each notebook's results file goes "
                         "(default: OUT/results with --out, none without)")
@@ -505,7 +524,14 @@ def main():
     parser.add_argument("--logs", type=Path, help="where each kernel's stderr (its build log) goes")
     parser.add_argument("--cell-timeout", type=int, default=600)
     parser.add_argument("--setup-timeout", type=int, default=2400)
+    parser.add_argument("--write-reference", type=Path, metavar="RESULTS",
+                        help="write scripts/reference-timings.json from a full run's results folder")
     args = parser.parse_args()
+    if args.write_reference:
+        write_reference(args.write_reference)
+        return 0
+    if not args.notebooks:
+        parser.error("name at least one notebook")
 
     def progress(line):
         print(line, flush=True)
