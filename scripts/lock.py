@@ -182,16 +182,18 @@ def write_python(upgrade: list[str]) -> None:
         subprocess.run([sys.executable, "-m", "venv", str(scratch / "venv")], check=True)
         pip = [str(scratch / "venv/bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         subprocess.run([*pip, UV], check=True)
-        requirements = scratch / "requirements.in"
+        # Named for what it holds, and given by a relative path: the lock file's `# via` lines
+        # name it, and stay the same from one run to the next.
+        requirements = scratch / "environment.yml.pins"
         requirements.write_text("\n".join(f"{n}=={v}" for n, v in sorted(environment_pins().items())) + "\n")
         command = [str(scratch / "venv/bin/uv"), "pip", "compile", "--quiet", "--universal"]
         command += ["--python-version", python_version(), "--generate-hashes", "--no-header"]
-        command += ["--output-file", str(PYTHON_LOCK), str(requirements)]
+        command += ["--output-file", str(PYTHON_LOCK), requirements.name]
         if "all" in upgrade:
             command.append("--upgrade")
         else:
             command += [f"--upgrade-package={name}" for name in upgrade if normalise(name) in python_locked()]
-        subprocess.run(command, check=True)
+        subprocess.run(command, check=True, cwd=scratch)
     body = PYTHON_LOCK.read_text()
     PYTHON_LOCK.write_text(
         "# Every Python package of .venv at one version, with the sha256 of each of its files.\n"
