@@ -2,9 +2,11 @@
 python-lock.txt for every Python package, each the only place where versions are fixed.
 
 The kernels build from Cargo.lock: `kernel/deps` is a workspace member, never compiled, that
-lists every notebook's chapter `:dep` line (hpr is a member itself), so one resolution covers them
-all, features included. The launcher hands that lock file to every kernel build (see
-helpers/cell-cargo), and setup downloads every crate in it, so a kernel resolves nothing.
+lists every notebook's chapter `:dep` line (hpr is a member itself) and the dependencies of the
+extension chapter 08 builds with maturin (extensions/julia_ext, outside the workspace), so one
+resolution covers them all, features included. The launcher hands that lock file to every kernel
+build (see helpers/cell-cargo), setup copies it beside the extension, and setup downloads every
+crate in it, so nothing resolves after setup.
 
     lock.py                      check both lock files against the notebooks and environment.yml
     lock.py --write              add what the notebooks or environment.yml gained, drop the rest,
@@ -34,13 +36,13 @@ ENVIRONMENT = ROOT / "environment.yml"
 UV = "uv==0.13.9"
 TABLE = "[target.'cfg(any())'.dependencies]"
 HEADER = """\
-# Written by scripts/lock.py from the notebooks' :dep lines (`make lock`): edit those, not this.
-# Never compiled (no platform matches cfg(any())): it brings every crate a notebook's kernel
-# builds into the workspace's Cargo.lock, which fixes their versions.
+# Written by scripts/lock.py from the notebooks' :dep lines and the dependencies of extensions/
+# (`make lock`): edit those, not this. Never compiled (no platform matches cfg(any())): it brings
+# every crate a notebook builds into the workspace's Cargo.lock, which fixes their versions.
 [package]
 name = "hpr-kernel-deps"
 version = "0.0.0"
-description = "Never built: the notebooks' own :dep lines, so that Cargo.lock covers them."
+description = "Never built: the notebooks' own :dep lines and extensions, so that Cargo.lock covers them."
 edition.workspace = true
 license.workspace = true
 publish = false
@@ -93,6 +95,44 @@ def chapter_deps(notebooks: Path = NOTEBOOKS) -> tuple[dict[str, str], list[str]
             )
         deps[name] = spec
     return dict(sorted(deps.items())), problems
+
+
+EXTENSIONS = ROOT / "extensions"
+
+
+def extension_deps() -> tuple[dict[str, str], list[str]]:
+    """The dependencies of each maturin extension under extensions/, with the features its
+    pyproject.toml turns on (`crate/feature`), as `:dep`-style specifications."""
+    deps, problems = {}, []
+    for manifest in sorted(EXTENSIONS.glob("*/Cargo.toml")):
+        where = manifest.parent.relative_to(ROOT)
+        pyproject = manifest.parent / "pyproject.toml"
+        extra = {}
+        if pyproject.exists():
+            maturin = tomllib.loads(pyproject.read_text()).get("tool", {}).get("maturin", {})
+            for feature in maturin.get("features", []):
+                crate, _, name = feature.partition("/")
+                extra.setdefault(crate, []).append(name)
+        for name, spec in tomllib.loads(manifest.read_text()).get("dependencies", {}).items():
+            spec = {"version": spec} if isinstance(spec, str) else dict(spec)
+            if "path" in spec:
+                problems.append(f"{where}: {name} is a path dependency; Cargo.lock cannot cover it")
+                continue
+            if name in extra:
+                spec["features"] = list(spec.get("features", [])) + extra[name]
+            deps[name] = inline_table(spec)
+    return deps, problems
+
+
+def inline_table(spec: dict) -> str:
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return json.dumps(v)
+
+    return "{ " + ", ".join(f"{k} = {value(v)}" for k, v in spec.items()) + " }"
 
 
 def deps_manifest(deps: dict[str, str]) -> str:
@@ -237,6 +277,13 @@ def main() -> int:
     if args.notebooks != NOTEBOOKS and (args.write or args.upgrade):
         parser.error("--notebooks only checks; `make lock` writes from notebooks/")
     deps, problems = chapter_deps(args.notebooks)
+    extensions, extension_problems = extension_deps()
+    problems += extension_problems
+    for name, spec in extensions.items():
+        if name in deps and tomllib.loads(f"x = {deps[name]}") != tomllib.loads(f"x = {spec}"):
+            problems.append(f"{name}: a notebook's :dep line and extensions/ ask for it differently; write one")
+        deps.setdefault(name, spec)
+    deps = dict(sorted(deps.items()))
     if args.write or args.upgrade:
         if problems:
             print("\n".join(problems), file=sys.stderr)
@@ -254,9 +301,11 @@ def main() -> int:
                     f"{where}: `:dep {name}` is not in {DEPS.relative_to(ROOT)}, so Cargo.lock lacks it: run `make lock`"
                 )
             elif name not in deps:
-                problems.append(f"{DEPS.relative_to(ROOT)} lists {name}, which no notebook uses: run `make lock`")
+                problems.append(
+                    f"{DEPS.relative_to(ROOT)} lists {name}, which no notebook or extension uses: run `make lock`"
+                )
             elif tomllib.loads(f"x = {deps[name]}")["x"] != have[name]:
-                problems.append(f"the notebooks' `:dep {name}` line changed: run `make lock`")
+                problems.append(f"the `:dep {name}` line (or extension dependency) changed: run `make lock`")
         if not problems:
             problems.append(f"{DEPS.relative_to(ROOT)} is not as `make lock` writes it: run `make lock`")
     elif not DEPS.exists():

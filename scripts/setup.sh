@@ -45,7 +45,7 @@ debian_package wamerican-huge "notebook 12's word list" test -f /usr/share/dict/
 # (or set REDIS_URL to use a running one).
 debian_package redis-server "notebook 11's broker" have redis-server
 # The browser test opens the tour in JupyterLab in Debian's Chromium (driven by Playwright); it
-# is skipped without it.
+# fails without it, as the Redis tests fail without redis-server.
 debian_package chromium "the JupyterLab browser test" have chromium
 
 # evcxr_jupyter, built from its crates.io sources with scripts/evcxr/*.patch applied to evcxr
@@ -98,7 +98,9 @@ fi
 # downloaded once: after this the notebooks need no network (the kernels run cargo offline).
 step "downloading the crates of Cargo.lock"
 cargo fetch --locked --quiet
-cargo fetch --locked --quiet --manifest-path extensions/julia_ext/Cargo.toml
+# Chapter 08's extension builds outside the workspace, from the same lock file (kernel/deps lists
+# its dependencies): cargo keeps the versions it needs and prunes the rest there.
+cmp -s Cargo.lock extensions/julia_ext/Cargo.lock || cp Cargo.lock extensions/julia_ext/Cargo.lock
 # rust-analyzer, inside evcxr, reads the standard library's workspace with cargo metadata, which
 # needs that workspace's own crates.io dependencies: offline, only once they are downloaded.
 library=$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.toml
