@@ -3,12 +3,15 @@
 The patched evcxr (scripts/evcxr) analyses a new dependency graph in a background thread and
 replies to the cell that added it before that analysis ends. This runs the chapters' shared
 setup cell, then at once asks for completions (as JupyterLab's Tab does) of a method on a std
-type and of an hpr function, then keeps a variable of an hpr type across cells. Right after the
-setup cell it reads the nice value of the threads that run the analysis. Last, it keeps a
+type and of an hpr function, then keeps a variable of an hpr type across cells. From the setup
+cell on, until it has seen them, it reads the nice value of the threads that run the analysis
+(none seen is reported as such, not as a pass). Last, it keeps a
 variable whose type the cell writes out in full, which evcxr then keeps as written without asking
 rust-analyzer, and lists the kernel's variables with `:vars`. Prints one JSON object; the
 notebook harness (tests/tests/evcxr_build.rs) asserts on it.
 """
+import threading
+import time
 from pathlib import Path
 
 from kernel_check import ROOT, print_report, run, shared_setup_cell, started_kernel, stat_fields
@@ -27,28 +30,33 @@ def complete(client, code, timeout=600):
             return {"status": reply["content"]["status"], "matches": reply["content"].get("matches", [])}
 
 
-def priming_nice(pid):
-    """The nice value of each of the kernel's threads that analyse dependencies (named
-    `evcxr-priming`; the workers they start inherit the name), from /proc."""
-    values = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            if (task / "comm").read_text().strip() != "evcxr-priming":
-                continue
-            # The nice value: field 19 in proc(5)'s numbering.
-            values.append(int(stat_fields(task / "stat")[16]))
-        except OSError:
-            pass  # the thread ended meanwhile
-    return values
+def watch_priming(pid, seen, stop):
+    """Adds the nice value of every analysis thread seen to `seen` (by thread), every 20 ms,
+    until `stop` is set and at least one was seen, or for 60 s."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (stop.is_set() and seen):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                if (task / "comm").read_text().strip() == "evcxr-priming":
+                    seen[task.name] = int(stat_fields(task / "stat")[16])
+            except OSError:
+                pass  # the thread ended meanwhile
+        time.sleep(0.02)
 
 
 def check(log):
     report = {}
     # In notebooks/, so that the setup cell's `../helpers` resolves as in the chapters.
     with started_kernel(log, cwd=str(ROOT / "notebooks"), ready_timeout=600) as (manager, client):
+        # The analysis starts while the setup cell runs and ends seconds later: watch it from the
+        # cell's start, so that a check after it has ended cannot pass for want of threads.
+        seen, stop = {}, threading.Event()
+        watcher = threading.Thread(target=watch_priming, args=(manager.provisioner.process.pid, seen, stop))
+        watcher.start()
         report["setup"] = run(client, shared_setup_cell())
-        # At once, while the analysis of hpr's crates still runs (seconds on two cores).
-        report["priming_nice"] = priming_nice(manager.provisioner.process.pid)
+        stop.set()
+        watcher.join()
+        report["priming_nice"] = sorted(seen.values())
         report["completions"] = {label: complete(client, code) for label, code in COMPLETIONS.items()}
         report["define"] = run(client, "let grid = hpr::ndarray::Array2::<f64>::zeros((2, 3));")
         report["use"] = run(client, "grid.len()")

@@ -12,6 +12,8 @@ classifies every cell's outputs instead:
   kernel_death   the kernel or evcxr's child process died
   display_fallback  an hpr result shown as a Debug dump: evcxr could not call its
                  `evcxr_display`, so the reader gets a struct dump instead of a table or plot
+  results        a line of the notebook's results file is not a whole JSON record (a kernel
+                 killed while writing it): the notebook fails, the next ones still run
 
 A line starting with hpr's CLAIM_NOT_SEEN marker (printed by `hpr::claim`) is a timing claim this
 run did not show: it is listed in the progress output and the summary, and does not fail.
@@ -282,8 +284,18 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
             report["claims_seen"].append({"cell": entry["cell"], "text": line})
     report["seconds"] = round(time.monotonic() - started, 1)
     if results_file and results_file.exists():
-        lines = results_file.read_text(encoding="utf-8").splitlines()
-        report["results"] = [json.loads(line) for line in lines if line.strip()]
+        torn = []
+        for number, line in enumerate(results_file.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                if line.strip():
+                    report["results"].append(json.loads(line))
+            except ValueError:
+                torn.append(number)
+        if torn and report["status"] == "ok" and report["cells"]:
+            last = report["cells"][-1]
+            fail(last["number"], last["cell"], "results",
+                 f"line {torn[0]} of {results_file.name} is not a whole JSON record: {len(torn)} "
+                 "result(s) lost (was the kernel killed while writing?)")
     return nb, report
 
 

@@ -167,7 +167,8 @@ pub struct Outcome {
 pub struct Failure {
     /// Index of the cell in the notebook (code and markdown counted), if a cell failed.
     pub cell: Option<u64>,
-    /// `compile_error`, `error`, `panic`, `stderr`, `timeout`, `kernel_death` or `kernel_start`.
+    /// `compile_error`, `error`, `panic`, `stderr`, `timeout`, `kernel_death`, `kernel_start` or
+    /// `results` (a torn line in the notebook's results file).
     pub reason: String,
     /// What the cell printed or why it stopped.
     pub message: String,

@@ -18,6 +18,11 @@ fn broken_fixtures_fail_with_the_right_reason() {
             "display_fallback",
             Some(("display_fallback", 0, "Timing { median: 1.0 }")),
         ),
+        // A torn results file fails its notebook, and the notebooks after it still run.
+        (
+            "half_written_results",
+            Some(("results", 0, "line 1 of half_written_results.jsonl")),
+        ),
         ("infinite_loop", Some(("timeout", 0, "longer than 30 s"))),
         ("kernel_death", Some(("kernel_death", 0, "SIGABRT"))),
         // The error reaches Jupyter after the cell has finished: the runner must still see it.
