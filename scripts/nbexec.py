@@ -346,7 +346,7 @@ def expected_timings(paths, results_dir, machine, mode):
             sources.add("the last run on this machine")
         elif name in reference.get("cell_seconds", {}):
             timings[name] = reference["cell_seconds"][name]
-            sources.add(f"the reference run ({reference.get('measured', 'a bare machine')}, full mode)")
+            sources.add(f"the reference run of {reference.get('measured', '?')} (a bare 2-core machine, full mode)")
     return timings, sources
 
 
@@ -362,7 +362,7 @@ def write_reference(results_dir):
         dates.add(saved["recorded"][:10])
     if not cells:
         sys.exit(f"{results_dir}: no results files")
-    reference = {"measured": f"{', '.join(sorted(dates))} on {'; '.join(sorted(machines))}",
+    reference = {"measured": ", ".join(sorted(dates)), "machine": "; ".join(sorted(machines)),
                  "cell_seconds": cells}
     REFERENCE_TIMINGS.write_text(json.dumps(reference, indent=1) + "\n", encoding="utf-8")
     print(f"{REFERENCE_TIMINGS}: {len(cells)} notebooks, {sum(map(sum, cells.values())) / 60:.1f} min")
