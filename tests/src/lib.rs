@@ -378,6 +378,17 @@ fn texts(list: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Fails the calling test unless setup has built `hpr-cell-cargo`, the cargo the kernel's
+/// launcher gives evcxr (without it a kernel neither replays cells nor builds from the lock file).
+pub fn assert_cell_cargo_is_built() {
+    let cell_cargo = root().join("target/release/hpr-cell-cargo");
+    assert!(
+        cell_cargo.exists(),
+        "{} is missing: setup builds it (cargo build --release -p hpr-cell-cargo)",
+        cell_cargo.display()
+    );
+}
+
 /// `PATH` with `~/.cargo/bin` first, where rustup and `cargo install` put evcxr and cargo.
 pub fn path_with_cargo_bin() -> String {
     let path = std::env::var("PATH").unwrap_or_default();

@@ -3,17 +3,8 @@
 //! evcxr's `:dep` check runs cargo (from the lock file) in every kernel, so it sees a dependency
 //! change between kernels.
 
-use notebook_tests::{execute_with_env, root, Outcome};
+use notebook_tests::{assert_cell_cargo_is_built, execute_with_env, root, Outcome};
 use std::path::{Path, PathBuf};
-
-fn cell_cargo_is_built() {
-    let cell_cargo = root().join("target/release/hpr-cell-cargo");
-    assert!(
-        cell_cargo.exists(),
-        "{} is missing: setup builds it (cargo build --release -p hpr-cell-cargo)",
-        cell_cargo.display()
-    );
-}
 
 /// The crate `tiny` (`value()` returns 1) in a new folder `work`.
 fn write_tiny(work: &Path) -> PathBuf {
@@ -51,7 +42,7 @@ fn log(builds: &Path) -> String {
 
 #[test]
 fn cells_replay_rustc_until_a_path_dependency_changes() {
-    cell_cargo_is_built();
+    assert_cell_cargo_is_built();
     let work = root().join("target/cell-cargo-fixture");
     write_tiny(&work);
     let builds = build_folder("edit");
@@ -76,7 +67,7 @@ fn cells_replay_rustc_until_a_path_dependency_changes() {
 
 #[test]
 fn a_restarted_kernels_dependency_check_sees_a_changed_dependency() {
-    cell_cargo_is_built();
+    assert_cell_cargo_is_built();
     let work = root().join("target/cell-cargo-restart");
     let tiny = write_tiny(&work);
     let builds = build_folder("restart");

@@ -4,7 +4,7 @@
 //! here is a folder of crates the test writes (cargo's directory source in place of crates.io),
 //! so the test needs no network and proves what a release on crates.io would do.
 
-use notebook_tests::{execute_with_env, root, Outcome};
+use notebook_tests::{assert_cell_cargo_is_built, execute_with_env, root, Outcome};
 use std::hash::{DefaultHasher, Hasher};
 use std::path::PathBuf;
 
@@ -81,18 +81,9 @@ impl Drop for Scene {
     }
 }
 
-fn cell_cargo_is_built() {
-    let cell_cargo = root().join("target/release/hpr-cell-cargo");
-    assert!(
-        cell_cargo.exists(),
-        "{} is missing: setup builds it",
-        cell_cargo.display()
-    );
-}
-
 #[test]
 fn a_newer_release_in_the_registry_does_not_change_a_kernel_build() {
-    cell_cargo_is_built();
+    assert_cell_cargo_is_built();
     let scene = Scene::new("release");
     let locked = scene.publish("hpr-probe", "1.0.0");
     let lock = scene.lock("hpr-probe", "1.0.0", &locked);
@@ -112,7 +103,7 @@ fn a_newer_release_in_the_registry_does_not_change_a_kernel_build() {
 
 #[test]
 fn a_crate_the_lock_file_lacks_is_refused_by_name() {
-    cell_cargo_is_built();
+    assert_cell_cargo_is_built();
     let scene = Scene::new("lacking");
     let locked = scene.publish("hpr-probe", "1.0.0");
     let lock = scene.lock("hpr-probe", "1.0.0", &locked);
