@@ -12,7 +12,7 @@ LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NB ?=
 NOTEBOOKS := $(if $(strip $(NB)),$(sort $(foreach n,$(NB),$(wildcard notebooks/$(n)*.ipynb))),$(wildcard notebooks/*.ipynb))
 
-.PHONY: setup run lab test bench bench-kernel lock clean
+.PHONY: setup run lab test bench bench-kernel lock clean clean-all
 
 setup:
 	@scripts/setup.sh
@@ -46,3 +46,11 @@ lock:
 
 clean:
 	rm -rf build target/notebook-reports
+
+# Everything else the project made: the kernels' build folders, evcxr's patched source and its
+# compile cache, the extension's build, the Python environment and cargo's target folder. Left:
+# cargo's download cache (~/.cargo/registry, shared with every Rust project) and the installed
+# evcxr_jupyter (`cargo uninstall evcxr_jupyter`). The next `make` installs it all again.
+CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)
+clean-all: clean
+	rm -rf target .venv extensions/julia_ext/Cargo.lock "$(CACHE)/hpr" "$(CACHE)/evcxr"
