@@ -32,6 +32,15 @@ impl Scene {
         Scene { work }
     }
 
+    /// A scene whose registry and lock file hold `hpr-probe` 1.0.0, and that lock file.
+    fn with_locked_probe(test: &str) -> (Scene, PathBuf) {
+        assert_cell_cargo_is_built();
+        let scene = Scene::new(test);
+        let checksum = scene.publish("hpr-probe", "1.0.0");
+        let lock = scene.lock("hpr-probe", "1.0.0", &checksum);
+        (scene, lock)
+    }
+
     /// Publishes `name` `version` (its `VERSION` says which) and returns its checksum.
     fn publish(&self, name: &str, version: &str) -> String {
         let dir = self.work.join("registry").join(format!("{name}-{version}"));
@@ -83,10 +92,7 @@ impl Drop for Scene {
 
 #[test]
 fn a_newer_release_in_the_registry_does_not_change_a_kernel_build() {
-    assert_cell_cargo_is_built();
-    let scene = Scene::new("release");
-    let locked = scene.publish("hpr-probe", "1.0.0");
-    let lock = scene.lock("hpr-probe", "1.0.0", &locked);
+    let (scene, lock) = Scene::with_locked_probe("release");
     scene.publish("hpr-probe", "1.1.0");
 
     // Without the lock file (and in the same build folder) the registry's newest is taken: the
@@ -103,10 +109,7 @@ fn a_newer_release_in_the_registry_does_not_change_a_kernel_build() {
 
 #[test]
 fn a_crate_the_lock_file_lacks_is_refused_by_name() {
-    assert_cell_cargo_is_built();
-    let scene = Scene::new("lacking");
-    let locked = scene.publish("hpr-probe", "1.0.0");
-    let lock = scene.lock("hpr-probe", "1.0.0", &locked);
+    let (scene, lock) = Scene::with_locked_probe("lacking");
     scene.publish("hpr-unlocked", "1.0.0");
 
     let refused = scene.run("unlocked_crate.ipynb", lock.to_str().unwrap(), "");
