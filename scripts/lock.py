@@ -294,9 +294,10 @@ def main() -> int:
         print("Cargo.lock and python-lock.txt are in step; run `make setup` to download what changed")
     if DEPS.exists() and DEPS.read_text() != deps_manifest(deps):
         have = tomllib.loads(DEPS.read_text()).get("target", {}).get("cfg(any())", {}).get("dependencies", {})
+        uses = dep_lines(args.notebooks)
         for name in sorted(set(deps) | set(have)):
             if name not in have:
-                where = ", ".join(sorted({notebook for notebook, _ in dep_lines(args.notebooks)[name]}))
+                where = ", ".join(sorted({notebook for notebook, _ in uses.get(name, [])})) or "extensions/"
                 problems.append(
                     f"{where}: `:dep {name}` is not in {DEPS.relative_to(ROOT)}, so Cargo.lock lacks it: run `make lock`"
                 )

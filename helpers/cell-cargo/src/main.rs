@@ -104,7 +104,7 @@ fn run() -> Result<ExitCode, String> {
             .args(&args)
             .status()
             .map_err(|e| format!("cannot run {}: {e}", Path::new(&real_cargo).display()))?;
-        ExitCode::from(status.code().unwrap_or(101).clamp(0, 255) as u8)
+        exit_code(status)
     };
     if let Some(Err(error)) = lock.as_ref().map(|lock| lock.check(&folder)) {
         record::forget(&state);
@@ -140,6 +140,11 @@ fn names_rustc(arg: &OsString) -> bool {
     Path::new(arg)
         .file_name()
         .is_some_and(|name| name.to_string_lossy().contains("rustc"))
+}
+
+/// cargo's exit status as this program's (101, cargo's own, when a signal ended it).
+fn exit_code(status: std::process::ExitStatus) -> ExitCode {
+    ExitCode::from(status.code().unwrap_or(101).clamp(0, 255) as u8)
 }
 
 /// Replaces this process with `command`; returns only why that failed.

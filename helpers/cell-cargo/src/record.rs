@@ -165,9 +165,7 @@ pub fn build_and_record(
         }
     }
     let _ = std::fs::remove_file(&noted);
-    Ok(ExitCode::from(
-        status.code().unwrap_or(101).clamp(0, 255) as u8
-    ))
+    Ok(crate::exit_code(status))
 }
 
 /// The command the wrapper noted, as a recording for `snapshot`.
