@@ -113,8 +113,11 @@ for manifest in services/*/Cargo.toml; do
     [ -f "$manifest" ] && services+=("$(basename "$(dirname "$manifest")")")
 done
 # With them, the cargo the kernel's launcher gives evcxr (helpers/cell-cargo): it replays a
-# cell's rustc command when only the cell changed, instead of cargo checking the whole graph.
-step "building the notebooks' services (${services[*]}) and hpr-cell-cargo"
-cargo build --release --locked --offline --quiet "${services[@]/#/--package=}" --package=hpr-cell-cargo
+# cell's rustc command when only the cell changed, instead of cargo checking the whole graph;
+# and the process the launcher runs the kernel in (kernel/guard): its build-folder slot, its
+# private folder, and no process left behind.
+step "building the notebooks' services (${services[*]}), hpr-cell-cargo and hpr-kernel-guard"
+cargo build --release --locked --offline --quiet "${services[@]/#/--package=}" \
+    --package=hpr-cell-cargo --package=hpr-kernel-guard
 
 step "setup complete: evcxr_jupyter $evcxr_version, kernel 'rust' in .venv"

@@ -292,6 +292,13 @@ pub fn analysis_check() -> Result<Value, String> {
     kernel_check("analysis_check.py", "analysis.kernel.log")
 }
 
+/// Runs `scripts/processes_check.py` and returns its JSON report: which processes and files of a
+/// kernel are left after an interrupt, a kill of evcxr_jupyter, of the kernel's process group, and
+/// of the process that started it, and after a kernel without a build-folder slot.
+pub fn processes_check() -> Result<Value, String> {
+    kernel_check("processes_check.py", "processes.kernel.log")
+}
+
 /// Runs a script that drives one kernel and prints a JSON report; the kernel's output goes to
 /// `log` under target/notebook-reports/kernel-logs.
 fn kernel_check(script: &str, log: &str) -> Result<Value, String> {
