@@ -13,6 +13,8 @@
 //! - [`data`]: seeded inputs ([`rng`]) and power laws fitted to results ([`PowerLaw`]).
 //! - **Services** ([`Service`], [`free_port`]): programs a notebook starts beside itself (a
 //!   server, a broker, workers), with clear errors when they cannot start, stopped for sure.
+//! - **Files** ([`work_dir`]): the kernel's private folder, for what a notebook writes; removed
+//!   with the kernel.
 //! - **Results** ([`Headline`], [`Results`]): a chapter's headline numbers, recorded for the
 //!   gallery and for comparing a run with the previous one, and read back by chapter 13.
 //! - **Claims** ([`claim`]) report what one run's timings show, where an assertion would be
@@ -53,6 +55,7 @@ pub use measure::{
     MemoryTable, MemoryUsage, Profile, Scaling, Sections, Stack, Summary, Throughput, Timeit,
     Timing, Work, WorkUnit, COUNTERS_ENV, MODE_ENV,
 };
+pub use process_files::{work_dir, WORK_DIR_ENV};
 #[doc(no_inline)]
 pub use python::{
     python_candidate, python_interpreter, python_run, python_timeit, python_timeit_with, Exchange,
@@ -110,7 +113,7 @@ pub mod prelude {
         format_duration, format_rate, limits, machine, memit, memit_named, percentile,
         pointer_chase_latency, profile, profile_with, python_candidate, python_run, python_timeit,
         python_timeit_with, random_cycle, random_f64s, random_u64s, rng, scaling, scaling_with,
-        shuffled, stream_bandwidth, timeit, Aspect, BuildProfile, Ceiling, Comparison,
+        shuffled, stream_bandwidth, timeit, work_dir, Aspect, BuildProfile, Ceiling, Comparison,
         ComparisonRow, Counters, Exchange, Figure, Headline, HprError, Kernel, Limits, Machine,
         MemoryTable, MemoryUsage, Panel, PowerLaw, Profile, Render, Results, Scaling, Sections,
         Service, Threads, Throughput, Timeit, Timing, Work,

@@ -1,7 +1,64 @@
-//! Files in the temporary directory named after the process that made them, and the removal of
-//! those whose process is gone: a kernel that crashed or was killed never cleans up after itself.
+//! Where a notebook's files go: the kernel's private folder ([`work_dir`]), and, outside a
+//! kernel, files in the temporary directory named after the process that made them, removed once
+//! their process is gone (a process that crashed or was killed never cleans up after itself).
 
-use std::path::PathBuf;
+use crate::error::{HprError, Result};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The variable that names the kernel's private folder; the notebooks' kernel
+/// (`hpr-kernel-guard`) sets it, and removes the folder when the kernel ends.
+pub const WORK_DIR_ENV: &str = "HPR_WORK_DIR";
+const OWN_PREFIX: &str = "hpr-work-";
+
+/// A folder for the files a notebook writes (data sets, compiled programs, a broker's files):
+/// readable by this user only, new for each kernel, and removed with the kernel, whether it
+/// ends, fails or is killed. Outside the notebooks' kernel, a folder of this process in the
+/// temporary directory (removed by a later call once this process is gone).
+///
+/// ```
+/// let csv = hpr::work_dir()?.join("timings.csv");
+/// std::fs::write(&csv, "n,seconds\n")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`HprError::Io`] when the folder cannot be made, or when it is not a private folder of this
+/// user (someone else made it, or it is a link).
+pub fn work_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(WORK_DIR_ENV).filter(|d| !d.is_empty()) {
+        let dir = PathBuf::from(dir);
+        check_private(&dir)?;
+        return Ok(dir);
+    }
+    remove_stale(OWN_PREFIX);
+    let dir = std::env::temp_dir().join(format!("{OWN_PREFIX}{}", process_tag()));
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(HprError::io(format!("creating {}", dir.display()), &e)),
+    }
+    // The name is predictable: a folder of that name that someone else made is refused.
+    check_private(&dir)?;
+    Ok(dir)
+}
+
+/// Fails unless `dir` is a folder (not a link) of this user that no one else may read or write.
+fn check_private(dir: &Path) -> Result<()> {
+    let meta = dir
+        .symlink_metadata()
+        .map_err(|e| HprError::io(format!("reading {}", dir.display()), &e))?;
+    // SAFETY: getuid cannot fail and touches no memory.
+    let uid = unsafe { libc::getuid() };
+    if !meta.is_dir() || meta.uid() != uid || meta.permissions().mode() & 0o077 != 0 {
+        let problem = std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "not a folder that only this user can read and write",
+        );
+        return Err(HprError::io(format!("using {}", dir.display()), &problem));
+    }
+    Ok(())
+}
 
 /// `<pid>-<start>`: the process id and its start time, so that a later process that reuses the
 /// id is not mistaken for this one.
@@ -9,9 +66,14 @@ pub(crate) fn process_tag() -> String {
     tag_of(std::process::id()).unwrap_or_else(|| format!("{}-0", std::process::id()))
 }
 
-/// The path `<temp dir>/<prefix><process tag><suffix>`.
+/// `<prefix><process tag><suffix>` in the kernel's private folder, or, where there is none, in
+/// the temporary directory.
 pub(crate) fn path_for_this_process(prefix: &str, suffix: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("{prefix}{}{suffix}", process_tag()))
+    let folder = match std::env::var_os(WORK_DIR_ENV) {
+        Some(_) => work_dir().unwrap_or_else(|_| std::env::temp_dir()),
+        None => std::env::temp_dir(),
+    };
+    folder.join(format!("{prefix}{}{suffix}", process_tag()))
 }
 
 /// Removes the files and folders `<prefix><pid>-<start>...` of the temporary directory whose
@@ -90,6 +152,20 @@ mod tests {
             "a folder of an earlier process with our id is removed"
         );
         std::fs::remove_dir_all(&ours).unwrap();
+    }
+
+    #[test]
+    fn the_work_dir_is_private_and_a_planted_one_is_refused() {
+        let dir = work_dir().unwrap();
+        assert_eq!(dir, work_dir().unwrap(), "one folder for the process");
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let planted = std::env::temp_dir().join(format!("hpr-planted-{}", process_tag()));
+        std::fs::create_dir_all(&planted).unwrap();
+        std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let refused = check_private(&planted).unwrap_err().to_string();
+        assert!(refused.contains("only this user"), "{refused}");
+        std::fs::remove_dir_all(&planted).unwrap();
     }
 
     #[test]
