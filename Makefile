@@ -44,8 +44,10 @@ UPGRADE ?=
 lock:
 	python3 scripts/lock.py $(if $(strip $(UPGRADE)),--upgrade $(UPGRADE),--write)
 
+# Also what kernels that were killed left: their processes and private folders in /tmp.
 clean:
 	rm -rf build target/notebook-reports
+	@if [ -x target/release/hpr-kernel-guard ]; then target/release/hpr-kernel-guard sweep; fi
 
 # Everything else the project made: the kernels' build folders, evcxr's patched source and its
 # compile cache, the extension's build, the Python environment and cargo's target folder. Left:
