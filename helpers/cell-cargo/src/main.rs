@@ -8,9 +8,10 @@
 //! before it compiles the cell crate: about 0.07 s for hpr's 58 units and 0.3 s for polars' 354,
 //! on every cell. Between two cells usually nothing but the cell's source has changed. So in
 //! evcxr's cell crate (package `ctx`) this program runs cargo only when something else did (the
-//! arguments, the environment, a manifest, the lock file, cargo's configuration, a file of a path
-//! dependency, the toolchain, a dependency's library); otherwise it replays the rustc command that
-//! cargo ran for the cell last time and prints what cargo would have printed.
+//! arguments, the environment, a manifest cargo reads, the lock file, cargo's configuration, the
+//! toolchain, a dependency's library, or a file that cargo's own records of its last run say a
+//! path package's unit read: see `snapshot` and `sources`); otherwise it replays the rustc
+//! command that cargo ran for the cell last time and prints what cargo would have printed.
 //! `HPR_CELL_CARGO=off` turns the replay off (cargo runs for every cell, from the lock file).
 //!
 //! Four ways it runs:
@@ -26,6 +27,7 @@ mod lock;
 mod record;
 mod replay;
 mod snapshot;
+mod sources;
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;

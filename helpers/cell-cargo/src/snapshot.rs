@@ -1,45 +1,71 @@
-//! Everything besides the cell's source that could make cargo do something else, as lines of text:
-//! two equal snapshots mean cargo would only recompile the cell crate.
+//! What cargo reads before it looks at any unit, as lines of text: the arguments, the environment,
+//! the programs, cargo's configuration files, the lock file, and every manifest of the graph's path
+//! packages with the manifests cargo looks at for their workspaces. Two equal snapshots, and
+//! unchanged files for each path package's units (`sources`), mean cargo would only recompile the
+//! cell crate.
 
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ffi::OsString;
 use std::hash::{DefaultHasher, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::UNIX_EPOCH;
+use toml::{Table, Value};
 
-/// Beyond this many files in path dependencies, walking them would cost what cargo costs: the
-/// walk stops there and cargo runs.
-const MOST_FILES: usize = 20_000;
+/// Beyond this many files walked (a `paths` override's folder, a build script's whole package),
+/// walking them would cost what cargo costs: the walk stops there and cargo runs.
+pub const MOST_FILES: usize = 20_000;
+
+/// The tables of a manifest (and of each `[target.'cfg(…)']` table) that name dependencies.
+const DEPENDENCY_TABLES: [&str; 5] = [
+    "dependencies",
+    "dev-dependencies",
+    "dev_dependencies",
+    "build-dependencies",
+    "build_dependencies",
+];
 
 /// The snapshot for a `cargo ARGS` run in `folder`, or `None` when one cannot be taken (a path
-/// that is not UTF-8, too many files): then cargo runs every time. With the kernels' lock file
-/// (`lock`), which is written over the folder's before cargo runs, that file stands for the
-/// folder's.
+/// that is not UTF-8, a manifest or configuration file that is not TOML, too many files): then
+/// cargo runs every time. With the kernels' lock file (`lock`), which is written over the
+/// folder's before cargo runs, that file stands for the folder's.
 pub fn take(folder: &Path, args: &[OsString], lock: Option<&Path>) -> Option<Vec<String>> {
     let mut lines = Vec::new();
     for arg in args {
         lines.push(format!("arg {}", arg.to_str()?));
     }
     lines.extend(environment()?.iter().map(|(k, v)| format!("env {k}={v}")));
-    for file in cargo_configuration(folder, lock) {
-        lines.push(format!(
-            "content {} {}",
-            file.to_str()?,
-            content_digest(&file)
-        ));
-    }
     for program in ["RUSTC", crate::REAL_CARGO_ENV] {
         if let Some(path) = std::env::var_os(program) {
             lines.push(format!("program {}", stamp(Path::new(&path))?));
         }
     }
-    for (dependency, files_in_it) in path_dependencies(&folder.join("Cargo.toml"), MOST_FILES)? {
-        lines.push(format!("dependency {}", dependency.to_str()?));
-        for file in files_in_it {
-            lines.push(format!("file {}", stamp(&file)?));
+    let lock = lock.map_or_else(|| folder.join("Cargo.lock"), Path::to_path_buf);
+    lines.push(content_line(&lock, std::fs::read(&lock).ok().as_deref())?);
+    let mut packages = vec![folder.join("Cargo.toml")];
+    let mut budget = MOST_FILES;
+    for file in configuration_files(folder) {
+        let text = std::fs::read_to_string(&file).ok();
+        lines.push(content_line(&file, text.as_deref().map(str::as_bytes))?);
+        let Some(text) = text else { continue };
+        let config: Table = text.parse().ok()?;
+        // Relative paths in a configuration file start from the folder that holds its `.cargo`
+        // folder (for `$CARGO_HOME/config.toml`, CARGO_HOME's parent).
+        let base = file.parent()?.parent()?;
+        packages.extend(patch_paths(&config).map(|p| base.join(p).join("Cargo.toml")));
+        // A `paths` override is searched for every package under it.
+        let overrides = config.get("paths").and_then(Value::as_array);
+        for path in overrides.into_iter().flatten().filter_map(Value::as_str) {
+            let root = base.join(path);
+            for found in walk(&root, &|_, _| false, &mut budget)? {
+                if found.is_dir() || found == root {
+                    lines.push(format!("file {}", stamp(&found)?));
+                } else if found.ends_with("Cargo.toml") {
+                    packages.push(found);
+                }
+            }
         }
     }
+    manifests(packages, &folder.join("Cargo.toml"), &mut lines)?;
     Some(lines)
 }
 
@@ -77,15 +103,14 @@ pub fn stamp(path: &Path) -> Option<String> {
     })
 }
 
-/// The cell crate's manifest and lock file (or the kernels'), and every configuration file cargo
-/// reads there.
-fn cargo_configuration(folder: &Path, lock: Option<&Path>) -> Vec<PathBuf> {
-    let lock = lock.map_or_else(|| folder.join("Cargo.lock"), Path::to_path_buf);
-    let mut files = vec![folder.join("Cargo.toml"), lock];
+/// Every configuration file cargo reads for a run in `folder`: `.cargo/config.toml` (and the
+/// older `.cargo/config`) in the folder and each folder above it, then in CARGO_HOME.
+fn configuration_files(folder: &Path) -> Vec<PathBuf> {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
     let dot_cargo = folder.ancestors().map(|dir| dir.join(".cargo"));
+    let mut files = Vec::new();
     for dir in dot_cargo.chain(home) {
         files.push(dir.join("config.toml"));
         files.push(dir.join("config"));
@@ -93,207 +118,313 @@ fn cargo_configuration(folder: &Path, lock: Option<&Path>) -> Vec<PathBuf> {
     files
 }
 
-/// The file's contents digested, or `absent`.
-fn content_digest(file: &Path) -> String {
-    match std::fs::read(file) {
-        Ok(bytes) => {
+/// `content PATH DIGEST LENGTH`, or `content PATH absent` without `bytes`.
+fn content_line(path: &Path, bytes: Option<&[u8]>) -> Option<String> {
+    let digest = match bytes {
+        Some(bytes) => {
             let mut hasher = DefaultHasher::new();
-            hasher.write(&bytes);
+            hasher.write(bytes);
             format!("{:016x} {}", hasher.finish(), bytes.len())
         }
-        Err(_) => "absent".to_owned(),
-    }
+        None => "absent".to_owned(),
+    };
+    Some(format!("content {} {digest}", path.to_str()?))
 }
 
-/// Every folder a `path = "…"` in a dependency or patch names, from this manifest and,
-/// transitively, from the manifests inside those folders; each with the files `walk` finds in
-/// it, walked once. `None` once more than `most_files` files were found, without walking further.
-fn path_dependencies(
-    manifest: &Path,
-    most_files: usize,
-) -> Option<BTreeMap<PathBuf, Vec<PathBuf>>> {
-    let mut found = BTreeMap::new();
-    let mut budget = most_files;
-    let mut queue = VecDeque::from([manifest.to_path_buf()]);
-    while let Some(manifest) = queue.pop_front() {
-        let Ok(text) = std::fs::read_to_string(&manifest) else {
+/// How cargo reads a manifest: as a package of the graph, or as a manifest above a package that
+/// it looks at for the package's workspace (whose `[workspace.dependencies]` and
+/// `[workspace.package]` the package may inherit).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Role {
+    Package,
+    Above,
+}
+
+/// Adds a `content` line for every manifest cargo reads, starting from `packages` (the cell
+/// crate's manifest, and those of `[patch]` and `paths` in cargo's configuration) and following
+/// every `path` they name, with every `Cargo.toml` in the folders above each package (absent ones
+/// too: one that appears makes a workspace). Each package but the cell crate (`cell`) gets a
+/// `file` line for its folder and its `src` folder, whose files cargo looks for (`build.rs`,
+/// `src/lib.rs`). `None` when a manifest is not TOML (cargo will say why).
+fn manifests(packages: Vec<PathBuf>, cell: &Path, lines: &mut Vec<String>) -> Option<()> {
+    let mut queue: VecDeque<(PathBuf, Role)> =
+        packages.into_iter().map(|p| (p, Role::Package)).collect();
+    let mut seen = BTreeSet::new();
+    let mut read = BTreeSet::new();
+    while let Some((manifest, role)) = queue.pop_front() {
+        let manifest = normal(&manifest);
+        if !seen.insert((manifest.clone(), role)) {
             continue;
-        };
-        let base = manifest.parent().unwrap_or(Path::new("."));
-        for named in dependency_paths(&text) {
-            let folder = base.join(named);
-            let folder = folder.canonicalize().unwrap_or(folder);
-            if let Entry::Vacant(entry) = found.entry(folder) {
-                let files = walk(entry.key(), &mut budget)?;
-                queue.extend(files.iter().filter(|f| f.ends_with("Cargo.toml")).cloned());
-                entry.insert(files);
+        }
+        let text = std::fs::read_to_string(&manifest).ok();
+        if read.insert(manifest.clone()) {
+            lines.push(content_line(&manifest, text.as_deref().map(str::as_bytes))?);
+        }
+        let Some(text) = text else { continue };
+        let table: Table = text.parse().ok()?;
+        let base = manifest.parent()?;
+        for path in dependency_paths(&table, role == Role::Package) {
+            queue.push_back((base.join(path).join("Cargo.toml"), Role::Package));
+        }
+        if role == Role::Above {
+            continue;
+        }
+        let package = table.get("package");
+        if let Some(root) = package.and_then(|p| p.get("workspace")?.as_str()) {
+            queue.push_back((base.join(root).join("Cargo.toml"), Role::Above));
+        }
+        let real = base.canonicalize().ok().filter(|real| real != base);
+        for folder in [Some(base), real.as_deref()].into_iter().flatten() {
+            for above in folder.ancestors().skip(1) {
+                queue.push_back((above.join("Cargo.toml"), Role::Above));
+            }
+        }
+        if manifest != normal(cell) && package.is_some() {
+            lines.push(format!("file {}", stamp(base)?));
+            lines.push(format!("file {}", stamp(&base.join("src"))?));
+        }
+    }
+    Some(())
+}
+
+/// The `path` of every dependency a manifest names: in its dependency tables (a package's only),
+/// `[patch.*]`, `[replace]` and `[workspace.dependencies]`.
+fn dependency_paths(manifest: &Table, package: bool) -> Vec<&str> {
+    let mut tables: Vec<&Table> = Vec::new();
+    if package {
+        let platforms = manifest.get("target").and_then(Value::as_table);
+        let holders = std::iter::once(manifest).chain(
+            platforms
+                .into_iter()
+                .flat_map(|t| t.values().filter_map(Value::as_table)),
+        );
+        for holder in holders {
+            for key in DEPENDENCY_TABLES {
+                tables.extend(holder.get(key).and_then(Value::as_table));
             }
         }
     }
-    Some(found)
+    tables.extend(manifest.get("replace").and_then(Value::as_table));
+    let workspace = manifest
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"));
+    tables.extend(workspace.and_then(Value::as_table));
+    let named = tables
+        .into_iter()
+        .flat_map(|t| t.values())
+        .filter_map(|dependency| dependency.get("path")?.as_str());
+    named.chain(patch_paths(manifest)).collect()
 }
 
-/// The `path = "…"` values of a manifest, except those of the package's own targets (`[lib]`,
-/// `[[bin]]`, …), which name its sources.
-fn dependency_paths(manifest: &str) -> Vec<String> {
-    let mut section = String::new();
-    let mut paths = Vec::new();
-    for line in manifest.lines() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.starts_with('[') {
-            section = line.trim_matches(['[', ']']).trim().to_owned();
-            continue;
-        }
-        let own_target = [
-            "lib",
-            "bin",
-            "test",
-            "bench",
-            "example",
-            "package",
-            "workspace",
-        ]
-        .contains(&section.as_str());
-        if own_target && !line.contains('{') {
-            continue;
-        }
-        let mut rest = line;
-        while let Some(at) = rest.find("path") {
-            let before = rest[..at].chars().last();
-            let after = rest[at + 4..].trim_start();
-            rest = &rest[at + 4..];
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-') {
-                continue;
+/// The `path` of every `[patch.REGISTRY]` entry (in a manifest or in cargo's configuration).
+fn patch_paths(table: &Table) -> impl Iterator<Item = &str> {
+    let registries = table.get("patch").and_then(Value::as_table);
+    registries
+        .into_iter()
+        .flat_map(|r| r.values().filter_map(Value::as_table))
+        .flat_map(|patches| patches.values())
+        .filter_map(|patch| patch.get("path")?.as_str())
+}
+
+/// `path` without `.` and `a/..` components, as cargo spells a path dependency's folder (its
+/// folders above are those of this spelling, whatever symbolic links lie on the way).
+fn normal(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if normal.file_name().is_some() => {
+                normal.pop();
             }
-            let Some(value) = after.strip_prefix('=').map(str::trim_start) else {
-                continue;
-            };
-            if let Some(quoted) = value.strip_prefix('"') {
-                if let Some(end) = quoted.find('"') {
-                    paths.push(quoted[..end].to_owned());
-                }
-            }
+            other => normal.push(other),
         }
     }
-    paths
+    normal
 }
 
-/// The files under `root` (or `root` itself when it is a file), skipping `target` and hidden
-/// folders, in a stable order, with `budget` reduced by their number; `None`, without walking
-/// further, as soon as it has found more than `budget`.
-fn walk(root: &Path, budget: &mut usize) -> Option<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut folders = vec![root.to_path_buf()];
-    if root.is_file() {
-        files.push(root.to_path_buf());
-        folders.clear();
+/// Everything under `root` (or `root` itself when it is not a folder): each folder (a file added
+/// or removed changes its mtime) and each file, in a stable order, following symbolic links; a
+/// folder for which `skip(folder, is_at_top)` holds is left out with all it holds. `budget` is
+/// reduced by the number found; `None`, without walking further, once more than `budget` are.
+pub fn walk(
+    root: &Path,
+    skip: &dyn Fn(&Path, bool) -> bool,
+    budget: &mut usize,
+) -> Option<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut folders = Vec::new();
+    if root.is_dir() {
+        folders.push(root.to_path_buf());
+    } else {
+        found.push(root.to_path_buf());
     }
     while let Some(folder) = folders.pop() {
-        // The folder itself: a file added or removed changes its mtime.
-        files.push(folder.clone());
+        let at_top = folder == root;
+        found.push(folder.clone());
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };
-        let mut entries: Vec<_> = entries.flatten().collect();
-        entries.sort_by_key(|e| e.file_name());
+        let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
         for entry in entries {
-            let name = entry.file_name();
-            let hidden = name.to_string_lossy().starts_with('.');
-            match entry.file_type() {
-                Ok(kind) if kind.is_dir() => {
-                    if !hidden && name != "target" {
-                        folders.push(entry.path());
-                    }
-                }
-                Ok(_) => files.push(entry.path()),
-                Err(_) => {}
+            if !entry.is_dir() {
+                found.push(entry);
+            } else if !skip(&entry, at_top) {
+                folders.push(entry);
             }
         }
-        if files.len() > *budget {
+        if found.len() > *budget {
             return None;
         }
     }
-    *budget -= files.len();
-    Some(files)
+    *budget -= found.len();
+    Some(found)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn paths(manifest: &str, package: bool) -> Vec<String> {
+        let table: Table = manifest.parse().unwrap();
+        let found = dependency_paths(&table, package);
+        found.into_iter().map(str::to_owned).collect()
+    }
+
     #[test]
-    fn finds_dependency_paths_but_not_the_packages_own_sources() {
+    fn finds_every_dependency_path_but_not_the_packages_own_sources() {
         let manifest = r#"
 [package]
 name = "ctx"
+workspace = "../ws"
 [lib]
 crate-type = ["cdylib"]
 path = "src/lib.rs"
 [dependencies]
 hpr = { path = "/work/helpers" }
-pins = { path = "../pins", features = ["polars"] } # a comment with path = "nowhere"
-polars = { version = "=0.55.2", default-features = false }
+pins = { path = '../pins', features = ["polars"] } # a comment with path = "nowhere"
+polars = { version = "0.55", default-features = false }
 [dependencies.tiny]
 path = "tiny"
+[target.'cfg(unix)'.build-dependencies]
+unixy = { path = "unixy" }
 [patch.crates-io]
-serde = { git = "x", classpath = "no", path = "vendored/serde" }
+serde = { git = "x", path = "vendored/serde" }
+[workspace.dependencies]
+shared = { path = "shared" }
 "#;
-        assert_eq!(
-            dependency_paths(manifest),
-            ["/work/helpers", "../pins", "tiny", "vendored/serde"]
-        );
+        let mut found = paths(manifest, true);
+        found.sort();
+        let expected = [
+            "../pins",
+            "/work/helpers",
+            "shared",
+            "tiny",
+            "unixy",
+            "vendored/serde",
+        ];
+        assert_eq!(found, expected);
+        // Above a package, only what a workspace gives.
+        let mut above = paths(manifest, false);
+        above.sort();
+        assert_eq!(above, ["shared", "vendored/serde"]);
     }
 
     #[test]
-    fn a_change_to_a_path_dependency_changes_the_snapshot() {
-        let root = std::env::temp_dir().join(format!("hpr-cell-cargo-{}", std::process::id()));
-        let tiny = root.join("tiny");
+    fn normal_paths_lose_dots_but_keep_leading_parents() {
+        assert_eq!(
+            normal(Path::new("/a/cell/../tiny/./src")),
+            Path::new("/a/tiny/src")
+        );
+        assert_eq!(normal(Path::new("../x/../y")), Path::new("../y"));
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("hpr-cell-cargo-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        root
+    }
+
+    #[test]
+    fn manifests_and_the_workspace_above_a_dependency_are_in_the_snapshot() {
+        let root = scratch("snapshot");
+        let tiny = root.join("ws/tiny");
         std::fs::create_dir_all(tiny.join("src")).unwrap();
         std::fs::create_dir_all(root.join("cell")).unwrap();
-        std::fs::write(tiny.join("Cargo.toml"), "[package]\nname = \"tiny\"\n").unwrap();
-        std::fs::write(tiny.join("src/lib.rs"), "pub fn value() -> u8 { 1 }").unwrap();
+        let workspace = "[workspace]\nmembers = ['tiny']\n[workspace.package]\nversion = '1.0.0'\n";
+        std::fs::write(root.join("ws/Cargo.toml"), workspace).unwrap();
+        std::fs::write(tiny.join("Cargo.toml"), "[package]\nname = 'tiny'\n").unwrap();
+        std::fs::write(tiny.join("src/lib.rs"), "").unwrap();
         let cell = root.join("cell");
-        let manifest = "[package]\nname = \"ctx\"\n[dependencies]\ntiny = { path = \"../tiny\" }\n";
+        let manifest =
+            "[package]\nname = \"ctx\"\n[dependencies]\ntiny = { path = '../ws/tiny' }\n";
         std::fs::write(cell.join("Cargo.toml"), manifest).unwrap();
-        let before = take(&cell, &["build".into()], None).unwrap();
-        assert_eq!(take(&cell, &["build".into()], None).unwrap(), before);
+        let take = |args: &[&str]| {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            take(&cell, &args, None).unwrap()
+        };
+        let before = take(&["build"]);
+        assert_eq!(take(&["build"]), before);
+        let has = |lines: &[String], start: &str, path: &Path| {
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("{start} {} ", path.display())))
+        };
         assert!(
-            before.iter().any(|l| l.contains("tiny/src/lib.rs")),
+            has(&before, "content", &tiny.join("Cargo.toml")),
             "{before:?}"
         );
+        assert!(
+            has(&before, "content", &root.join("ws/Cargo.toml")),
+            "{before:?}"
+        );
+        assert!(
+            has(&before, "content", &root.join("Cargo.toml")),
+            "{before:?}"
+        );
+        assert!(has(&before, "file", &tiny.join("src")), "{before:?}");
+        // The sources are not: cargo's records of its units name those (see `sources`).
+        assert!(!before.iter().any(|l| l.contains("lib.rs")), "{before:?}");
 
-        std::fs::write(tiny.join("src/lib.rs"), "pub fn value() -> u8 { 22 }").unwrap();
-        assert_ne!(take(&cell, &["build".into()], None).unwrap(), before);
-        let after_edit = take(&cell, &["build".into()], None).unwrap();
-        std::fs::write(tiny.join("src/more.rs"), "").unwrap();
-        assert_ne!(take(&cell, &["build".into()], None).unwrap(), after_edit);
-        assert_ne!(
-            take(&cell, &["build".into(), "-v".into()], None).unwrap(),
-            after_edit
+        std::fs::write(
+            root.join("ws/Cargo.toml"),
+            workspace.replace("1.0.0", "1.0.1"),
+        )
+        .unwrap();
+        let bumped = take(&["build"]);
+        assert_ne!(bumped, before);
+        std::fs::write(tiny.join("build.rs"), "fn main() {}").unwrap();
+        assert_ne!(take(&["build"]), bumped);
+        assert_ne!(take(&["build", "-v"]), take(&["build"]));
+        std::fs::write(cell.join("Cargo.toml"), "[package\n").unwrap();
+        assert!(
+            super::take(&cell, &[], None).is_none(),
+            "not TOML: cargo runs"
         );
         std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
     fn the_walk_stops_past_its_budget() {
-        let root = std::env::temp_dir().join(format!("hpr-cell-cargo-walk-{}", std::process::id()));
-        let many = root.join("many");
-        std::fs::create_dir_all(many.join("src")).unwrap();
+        let root = scratch("walk");
+        std::fs::create_dir_all(root.join("src/.hidden")).unwrap();
         for n in 0..10 {
-            std::fs::write(many.join(format!("src/f{n}.rs")), "").unwrap();
+            std::fs::write(root.join(format!("src/f{n}.rs")), "").unwrap();
         }
-        std::fs::write(
-            root.join("Cargo.toml"),
-            "[dependencies]\nmany = { path = \"many\" }\n",
-        )
-        .unwrap();
-        let manifest = root.join("Cargo.toml");
-        // The folder, src/ and its ten files.
-        let walked = path_dependencies(&manifest, 12).expect("12 files fit");
-        assert_eq!(walked.values().map(Vec::len).sum::<usize>(), 12);
-        assert!(path_dependencies(&manifest, 11).is_none());
-        let mut budget = 5;
-        assert!(walk(&many, &mut budget).is_none());
+        // The folder, src/, src/.hidden and the ten files.
+        let mut budget = 13;
+        assert_eq!(
+            walk(&root, &|_, _| false, &mut budget).map(|f| f.len()),
+            Some(13)
+        );
+        assert_eq!(budget, 0);
+        let mut budget = 12;
+        assert!(walk(&root, &|_, _| false, &mut budget).is_none());
+        let mut budget = 100;
+        let skipped = walk(&root, &|f, _| f.ends_with("src"), &mut budget).unwrap();
+        assert_eq!(skipped, std::slice::from_ref(&root));
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
