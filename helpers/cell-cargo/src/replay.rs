@@ -6,6 +6,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
+/// The variables through which make and cargo hand a jobserver to the programs they run.
+const JOBSERVER_ENV: [&str; 3] = ["CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS"];
+
 impl Recording {
     /// Runs the command in its folder with its environment. rustc's JSON diagnostics go to stdout
     /// wrapped as cargo's `compiler-message`, with the colours cargo strips removed; then come
@@ -15,7 +18,14 @@ impl Recording {
             .args(&self.args)
             .current_dir(&self.folder)
             .env_clear()
-            .envs(self.env.iter().filter_map(|(k, v)| Some((k, v.as_str()?))))
+            .envs(
+                self.env
+                    .iter()
+                    // cargo's jobserver names descriptors of its own run, closed by now: rustc
+                    // would warn on every replay that it cannot connect to it.
+                    .filter(|(k, _)| !JOBSERVER_ENV.contains(&k.as_str()))
+                    .filter_map(|(k, v)| Some((k, v.as_str()?))),
+            )
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", self.program))?;

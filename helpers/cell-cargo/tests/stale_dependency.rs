@@ -168,6 +168,11 @@ impl Scene {
             second.success && second.way == "replay",
             "an unchanged dependency must replay: {second}"
         );
+        // The recorded environment names cargo's jobserver, gone once cargo ended.
+        assert!(
+            !second.errors.contains("jobserver"),
+            "the replay warns about cargo's jobserver: {second}"
+        );
         change(self);
         let third = self.cell(3, new);
         assert!(
