@@ -14,6 +14,8 @@ classifies every cell's outputs instead:
                  `evcxr_display`, so the reader gets a struct dump instead of a table or plot
   results        a line of the notebook's results file is not a whole JSON record (a kernel
                  killed while writing it): the notebook fails, the next ones still run
+  late_output    the marker cell that collects output printed after the cells finished did not
+                 answer in time, so a late error or panic may be missing
 
 A line starting with hpr's CLAIM_NOT_SEEN marker (printed by `hpr::claim`) is a timing claim this
 run did not show: it is listed in the progress output and the summary, and does not fail.
@@ -27,8 +29,10 @@ HPR_MODE=check (what `make test` sets) runs every measurement at hpr's smallest 
 report, the results files and the gallery say which mode produced them, and a check-mode run is
 never compared with a full one. The progress output estimates the time left from the last run on
 this machine in the same mode (per cell, from the results files), or else from the reference run
-in scripts/reference-timings.json (a bare machine's first `make run`, one-time builds included),
-which `nbexec.py --write-reference build/results` writes from such a run's results files.
+in scripts/reference-timings.json (a bare machine's first `make run` and later runs),
+which `nbexec.py --write-reference full-bare build/results` writes from such a run's results
+files (full-warm and check-warm: runs after one, whose difference from full-bare is the
+one-time builds, counted only while a notebook's crates are not built on this machine).
 
 Usage:
   nbexec.py [--out DIR] [--results DIR] [--report FILE] [--logs DIR] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
@@ -83,8 +87,8 @@ MODE_ENV = "HPR_MODE"
 # Per-cell seconds of a reference `make run` (see the docstring), used when this machine has none.
 REFERENCE_TIMINGS = Path(__file__).resolve().parent / "reference-timings.json"
 # How long the marker cell that collects late output may take (a cell compile in the notebook's
-# kernel: a second or two with polars loaded).
-LATE_OUTPUT_TIMEOUT = 60
+# kernel: a second or two with polars loaded); HPR_LATE_OUTPUT_SECONDS sets it (for the harness).
+LATE_OUTPUT_TIMEOUT = int(os.environ.get("HPR_LATE_OUTPUT_SECONDS", "60"))
 KERNEL_DIED = re.compile(r"Subprocess terminated|Child process terminated|kernel died", re.IGNORECASE)
 
 
@@ -255,9 +259,13 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
             if report["cells"] and (stopped is None or stopped[2] not in ("timeout", "kernel_death")):
                 last_run = nb.cells[report["cells"][-1]["cell"]]
                 if not client.collect_late_output(last_run, LATE_OUTPUT_TIMEOUT):
-                    progress(f"  [{name}] note: evcxr's marker cell did not answer within {LATE_OUTPUT_TIMEOUT} s, "
-                             "so output printed after the last cell finished may be missing")
-                if stopped:
+                    # Unconfirmed is not passed: a panic printed after its cell finished may be missing.
+                    last = report["cells"][-1]
+                    stopped = stopped or late_failure(nb, passed) or (last["number"], last["cell"], "late_output",
+                                          f"evcxr's marker cell did not answer within {LATE_OUTPUT_TIMEOUT} s, "
+                                          "so what the cells printed after they finished (an error, a panic) "
+                                          "may be missing: this run cannot say the notebook passed")
+                elif stopped:
                     # The failure's message, and even its reason, may have arrived late.
                     number, index = stopped[:2]
                     stopped = (number, index, *(classify(nb.cells[index]) or stopped[2:]))
@@ -325,13 +333,55 @@ def time_left(expected, number, count):
     return f" · {left} cell{'s' if left > 1 else ''} left, about {format_minutes(seconds)}"
 
 
+def built_crates(crates):
+    """Those of `crates` that a kernel on this machine has built already: a library of each in a
+    build-folder slot or in evcxr's compile cache. What is missing is a one-time build."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    slots = Path(os.environ.get("HPR_EVCXR_BUILD_DIR") or cache / "hpr/evcxr-build")
+    folders = [*slots.glob("slot-*/target/debug/deps"), *slots.glob("slot-*/target/*/debug/deps"),
+               *(cache / "evcxr").glob("*")]
+    found = set()
+    for folder in folders:
+        for crate in crates - found:
+            if next(folder.glob(f"lib{crate.replace('-', '_')}-*.rlib"), None):
+                found.add(crate)
+    return found
+
+
+def notebook_crates(path):
+    """The crates a notebook's `:dep` lines name."""
+    nb = nbformat.read(path, as_version=4)
+    return {m.group(1) for cell in nb.cells if cell.cell_type == "code"
+            for m in re.finditer(r"^:dep\s+([A-Za-z0-9_-]+)", cell.source, re.MULTILINE)}
+
+
+def reference_estimate(name, crates, built, reference, mode):
+    """Per-cell seconds for a notebook from the reference runs: its warm run in this mode (or in
+    full mode), plus, for each cell, what the bare run spent more (one-time builds) while one of
+    the notebook's crates is not built yet. Also the missing crates."""
+    runs = reference.get("runs", {})
+    bare = runs.get("full-bare", {}).get("cell_seconds", {}).get(name)
+    warm = (runs.get(f"{mode}-warm", {}).get("cell_seconds", {}).get(name)
+            or runs.get("full-warm", {}).get("cell_seconds", {}).get(name))
+    full_warm = runs.get("full-warm", {}).get("cell_seconds", {}).get(name)
+    missing = sorted(crates - built)
+    if warm is None:
+        return bare, missing
+    if not missing or not bare or not full_warm or len(bare) != len(warm) or len(full_warm) != len(warm):
+        return warm, missing
+    return [w + max(0.0, b - f) for w, b, f in zip(warm, bare, full_warm)], missing
+
+
 def expected_timings(paths, results_dir, machine, mode):
     """Each notebook's per-cell seconds from its last run on this machine in this mode, else from
-    the reference run; and where they came from."""
+    the reference runs (with the one-time builds this machine still lacks); where they came
+    from; and the crates still to build once."""
     reference = {}
     if REFERENCE_TIMINGS.exists():
         reference = json.loads(REFERENCE_TIMINGS.read_text(encoding="utf-8"))
-    timings, sources = {}, set()
+    crates = {Path(path).stem: notebook_crates(path) | {"hpr"} for path in paths}
+    built = built_crates(set().union(*crates.values())) if crates else set()
+    timings, sources, missing = {}, set(), set()
     for path in paths:
         name = Path(path).stem
         saved = None
@@ -344,28 +394,36 @@ def expected_timings(paths, results_dir, machine, mode):
                 and saved.get("mode", "full") == mode):
             timings[name] = saved["cell_seconds"]
             sources.add("the last run on this machine")
-        elif name in reference.get("cell_seconds", {}):
-            timings[name] = reference["cell_seconds"][name]
-            sources.add(f"the reference run of {reference.get('measured', '?')} (a bare 2-core machine, full mode)")
-    return timings, sources
+            continue
+        seconds, lacking = reference_estimate(name, crates[name], built, reference, mode)
+        if seconds:
+            timings[name] = seconds
+            sources.add("the reference runs of " + ", ".join(sorted({
+                run.get("measured", "?") for run in reference.get("runs", {}).values()})))
+            missing.update(lacking)
+    return timings, sources, missing
 
 
-def write_reference(results_dir):
-    """scripts/reference-timings.json from a full run's results files."""
+def write_reference(run, results_dir):
+    """Keeps one run's per-cell seconds in scripts/reference-timings.json, as `run`: full-bare
+    (a bare machine's first `make run`), full-warm (a `make run` after one) or check-warm (a
+    check-mode run after one)."""
+    mode = run.split("-")[0]
     cells, machines, dates = {}, set(), set()
     for path in sorted(results_dir.glob("*.json")):
         saved = json.loads(path.read_text(encoding="utf-8"))
-        if saved.get("mode", "full") != "full" or not saved.get("cell_seconds"):
-            sys.exit(f"{path}: not a full run that passed; run `make run` first")
+        if saved.get("mode", "full") != mode or not saved.get("cell_seconds"):
+            sys.exit(f"{path}: not a {mode}-mode run that passed")
         cells[saved["name"]] = saved["cell_seconds"]
         machines.add(saved["machine"]["summary"])
         dates.add(saved["recorded"][:10])
     if not cells:
         sys.exit(f"{results_dir}: no results files")
-    reference = {"measured": ", ".join(sorted(dates)), "machine": "; ".join(sorted(machines)),
-                 "cell_seconds": cells}
+    reference = json.loads(REFERENCE_TIMINGS.read_text(encoding="utf-8")) if REFERENCE_TIMINGS.exists() else {}
+    reference.setdefault("runs", {})[run] = {"measured": ", ".join(sorted(dates)),
+                                             "machine": "; ".join(sorted(machines)), "cell_seconds": cells}
     REFERENCE_TIMINGS.write_text(json.dumps(reference, indent=1) + "\n", encoding="utf-8")
-    print(f"{REFERENCE_TIMINGS}: {len(cells)} notebooks, {sum(map(sum, cells.values())) / 60:.1f} min")
+    print(f"{REFERENCE_TIMINGS}: {run}, {len(cells)} notebooks, {sum(map(sum, cells.values())) / 60:.1f} min")
 
 
 def write_outputs(nb, report, out_dir):
@@ -536,11 +594,15 @@ def main():
     parser.add_argument("--logs", type=Path, help="where each kernel's stderr (its build log) goes")
     parser.add_argument("--cell-timeout", type=int, default=600)
     parser.add_argument("--setup-timeout", type=int, default=2400)
-    parser.add_argument("--write-reference", type=Path, metavar="RESULTS",
-                        help="write scripts/reference-timings.json from a full run's results folder")
+    parser.add_argument("--write-reference", nargs=2, metavar=("RUN", "RESULTS"),
+                        help="keep a run's per-cell seconds in scripts/reference-timings.json as RUN "
+                        "(full-bare, full-warm or check-warm), from its results folder")
     args = parser.parse_args()
     if args.write_reference:
-        write_reference(args.write_reference)
+        run, results = args.write_reference
+        if run not in ("full-bare", "full-warm", "check-warm"):
+            parser.error(f"--write-reference {run}: one of full-bare, full-warm, check-warm")
+        write_reference(run, Path(results))
         return 0
     if not args.notebooks:
         parser.error("name at least one notebook")
@@ -558,13 +620,15 @@ def main():
         results_dir.mkdir(parents=True, exist_ok=True)
         os.environ[RESULTS_DIR_ENV] = str(results_dir)
     mode = run_mode()
-    timings, sources = expected_timings(args.notebooks, results_dir, machine, mode)
+    timings, sources, missing = expected_timings(args.notebooks, results_dir, machine, mode)
     remaining = {Path(p).stem: sum(timings.get(Path(p).stem, [])) for p in args.notebooks}
     known = sum(Path(p).stem in timings for p in args.notebooks)
     estimate = (f", about {format_minutes(sum(remaining.values()))} (from {' and '.join(sorted(sources))}"
                 + (f"; {len(args.notebooks) - known} without an estimate" if known < len(args.notebooks) else "")
                 + ")") if known else ""
     progress(f"{len(args.notebooks)} notebook{'s' if len(args.notebooks) > 1 else ''} in {mode} mode{estimate}")
+    if missing:
+        progress(f"  including one-time builds of crates this machine has not built yet: {', '.join(missing)}")
     for path in args.notebooks:
         name = Path(path).stem
         expected = timings.get(name)

@@ -1,13 +1,16 @@
 //! The harness itself: deliberately broken notebooks must each fail, for the right reason.
 
-use notebook_tests::{execute, jupyter_script, notebooks_in, parse_report, python, root};
+use notebook_tests::{execute_with_env, jupyter_script, notebooks_in, parse_report, python, root};
 use std::path::Path;
 
 #[test]
 fn broken_fixtures_fail_with_the_right_reason() {
     let fixtures = notebooks_in(&root().join("tests/fixtures"));
     // A short cell limit keeps the infinite loop cheap; the fixtures load no dependencies.
-    let outcomes = execute(&fixtures, 30).unwrap_or_else(|e| panic!("{e}"));
+    // The marker cell that collects late output answers in a second or two; 20 s keeps the
+    // fixture that blocks it cheap.
+    let env = [("HPR_LATE_OUTPUT_SECONDS", "20")];
+    let outcomes = execute_with_env(&fixtures, 30, &env).unwrap_or_else(|e| panic!("{e}"));
     let expected = [
         ("claim_not_seen", None),
         (
@@ -26,6 +29,11 @@ fn broken_fixtures_fail_with_the_right_reason() {
         ("infinite_loop", Some(("timeout", 0, "longer than 30 s"))),
         ("kernel_death", Some(("kernel_death", 0, "SIGABRT"))),
         // The error reaches Jupyter after the cell has finished: the runner must still see it.
+        // Output that may still be on its way is no pass: the marker cell never answered.
+        (
+            "late_output_unconfirmed",
+            Some(("late_output", 0, "did not answer within 20 s")),
+        ),
         ("late_stderr", Some(("stderr", 0, "invalid digit"))),
         ("panic", Some(("panic", 0, "index out of bounds"))),
         ("passing", None),
@@ -182,4 +190,52 @@ fn a_cell_without_dependencies_runs_outside_cargo() {
         .unwrap();
     let outcomes = parse_report(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert!(outcomes[0].failure.is_none(), "{}", outcomes[0]);
+}
+
+/// The time a run will take, from the reference runs: a notebook whose crates this machine has
+/// built is estimated from the warm run; one whose crate is missing also counts what the bare
+/// run spent more on each cell (the one-time build).
+#[test]
+fn the_estimate_counts_one_time_builds_only_while_they_are_missing() {
+    let python = python().unwrap_or_else(|e| panic!("{e}"));
+    let script = r#"
+import json, sys
+sys.path.insert(0, "scripts")
+import nbexec
+reference = {"runs": {
+    "full-bare": {"cell_seconds": {"ch": [30.0, 600.0, 5.0]}},
+    "full-warm": {"cell_seconds": {"ch": [2.0, 40.0, 5.0]}},
+    "check-warm": {"cell_seconds": {"ch": [1.0, 35.0, 1.0]}},
+}}
+estimate = lambda built, mode: nbexec.reference_estimate("ch", {"hpr", "polars"}, built, reference, mode)
+print(json.dumps({
+    "built": estimate({"hpr", "polars"}, "check"),
+    "missing": estimate({"hpr"}, "check"),
+    "full_missing": estimate(set(), "full"),
+}))
+"#;
+    let output = std::process::Command::new(python)
+        .args(["-c", script])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let estimates: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(
+        estimates["built"],
+        serde_json::json!([[1.0, 35.0, 1.0], []])
+    );
+    assert_eq!(
+        estimates["missing"],
+        serde_json::json!([[29.0, 595.0, 1.0], ["polars"]])
+    );
+    assert_eq!(
+        estimates["full_missing"],
+        serde_json::json!([[30.0, 600.0, 5.0], ["hpr", "polars"]])
+    );
 }
