@@ -43,7 +43,29 @@ debian_package lld "a faster linker for notebook cells" has_fast_linker
 debian_package wamerican-huge "notebook 12's word list" test -f /usr/share/dict/american-english-huge
 # Chapter 11 runs its job queue on a real Redis, started by the notebook on a loopback port
 # (or set REDIS_URL to use a running one).
+had_redis=$(have redis-server && echo yes || true)
 debian_package redis-server "notebook 11's broker" have redis-server
+# Installing Debian's package also starts a Redis for the whole system, on port 6379 with no
+# password, and enables it at boot; the notebooks never use it. Stop it and keep it from
+# starting again, with systemd or without (in a container without it, the init script and its
+# rc links). Best effort: nothing here fails setup, and running it twice changes nothing. A
+# redis-server that was installed before setup ran is left as it is.
+quiet_system_redis() {
+    if have systemctl; then
+        # Without a running systemd this only removes the boot links, which is what is wanted.
+        systemctl disable redis-server.service >/dev/null 2>&1 || true
+        [ ! -d /run/systemd/system ] || systemctl stop redis-server.service >/dev/null 2>&1 || true
+    fi
+    if [ -x /etc/init.d/redis-server ]; then
+        # The init script stops only the server of its pid file, never a notebook's.
+        if have service; then service redis-server stop >/dev/null 2>&1 || true; fi
+        if have update-rc.d; then update-rc.d redis-server disable >/dev/null 2>&1 || true; fi
+    fi
+}
+if [ -z "$had_redis" ] && have redis-server && [ "$(id -u)" = 0 ]; then
+    step "stopping and disabling the system-wide Redis that the redis-server package started"
+    quiet_system_redis
+fi
 # The browser test opens the tour in JupyterLab in Debian's Chromium (driven by Playwright); it
 # fails without it, as the Redis tests fail without redis-server.
 debian_package chromium "the JupyterLab browser test" have chromium
@@ -119,5 +141,11 @@ done
 step "building the notebooks' services (${services[*]}), hpr-cell-cargo and hpr-kernel-guard"
 cargo build --release --locked --offline --quiet "${services[@]/#/--package=}" \
     --package=hpr-cell-cargo --package=hpr-kernel-guard
+
+# hpr, built once in a kernel's build folder while nothing is measured, so that no chapter's
+# first cell waits for it (a bare machine's chapter 00 did, about 25 s).
+step "building hpr in a kernel's build folder"
+JUPYTER_PATH="$root/.venv/share/jupyter" .venv/bin/python scripts/warm_kernel.py \
+    || fail "a new kernel could not run the notebooks' setup cell (see above)"
 
 step "setup complete: evcxr_jupyter $evcxr_version, kernel 'rust' in .venv"
