@@ -91,6 +91,15 @@ pub fn static_problems(notebook: &Value) -> Vec<String> {
                  cell (see README, \"How fast the kernel answers\")"
             ));
         }
+        if ["temp_dir()", "\"/tmp"]
+            .iter()
+            .any(|p| source(cell).contains(p))
+        {
+            problems.push(format!(
+                "cell {index} writes in the shared temporary directory: use `hpr::work_dir()`, \
+                 the kernel's private folder, which goes with the kernel (see CONTRIBUTING)"
+            ));
+        }
         problems.extend(size_problems(index, cell));
         if cell["outputs"].as_array().is_some_and(|o| !o.is_empty()) {
             problems.push(format!("cell {index} has committed outputs"));
@@ -431,7 +440,9 @@ mod tests {
 
     #[test]
     fn finds_each_static_problem() {
-        let mut nb = notebook(":cache 4096\n:dep hpr = { path = \"../helpers\" }");
+        let mut nb = notebook(
+            ":cache 4096\n:dep hpr = { path = \"../helpers\" }\nlet f = std::env::temp_dir();",
+        );
         nb["metadata"]["kernelspec"]["name"] = json!("python3");
         nb["cells"][1]["outputs"] =
             json!([{"output_type": "stream", "name": "stdout", "text": "x"}]);
@@ -442,6 +453,7 @@ mod tests {
         assert!(problems.contains("committed outputs"), "{problems}");
         assert!(problems.contains("execution count"), "{problems}");
         assert!(problems.contains("sets `:cache`"), "{problems}");
+        assert!(problems.contains("use `hpr::work_dir()`"), "{problems}");
     }
 
     #[test]
