@@ -6,6 +6,7 @@ use super::{python_run, timeit::python_candidate};
 use crate::error::{HprError, Result};
 use crate::measure::compare::Candidate;
 use crate::process_files::{path_for_this_process, remove_stale};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -45,7 +46,11 @@ impl Exchange {
                 .map_or(0, |d| d.as_nanos())
         );
         let dir = path_for_this_process(PREFIX, &suffix);
-        std::fs::create_dir_all(&dir)
+        // Readable by this user only: what passes through it may be private (a password).
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
             .map_err(|e| HprError::io(format!("creating {}", dir.display()), &e))?;
         Ok(Exchange { dir })
     }
@@ -159,7 +164,13 @@ mod tests {
 
     #[test]
     fn arrays_go_to_python_and_results_come_back() {
+        use std::os::unix::fs::PermissionsExt;
         let exchange = Exchange::new().unwrap();
+        let mode = std::fs::metadata(exchange.dir())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "the folder is private");
         exchange.put("xs", &[1.5f64, 2.5, 3.0]).unwrap();
         exchange
             .put_shaped("grid", &[1i64, 2, 3, 4, 5, 6], &[2, 3])
