@@ -12,7 +12,8 @@
 //!   `.npy` files ([`Exchange`]).
 //! - [`data`]: seeded inputs ([`rng`]) and power laws fitted to results ([`PowerLaw`]).
 //! - **Services** ([`Service`], [`free_port`]): programs a notebook starts beside itself (a
-//!   server, a broker, workers), with clear errors when they cannot start, stopped for sure.
+//!   server, a broker, workers), with clear errors when they cannot start, stopped for sure;
+//!   [`PrivateRedis`], a Redis server with a folder of its own and a random password.
 //! - **Files** ([`work_dir`]): the kernel's private folder, for what a notebook writes; removed
 //!   with the kernel.
 //! - **Results** ([`Headline`], [`Results`]): a chapter's headline numbers, recorded for the
@@ -69,7 +70,7 @@ pub use results::{
     Aspect, BookFigure, ChapterResults, Check, Conditions, Entry, Headline, ResultTable, Results,
     Verdict, RESULTS_DIR_ENV, RESULTS_FILE_ENV,
 };
-pub use service::{free_port, Service, ServiceBuilder};
+pub use service::{free_port, PrivateRedis, Service, ServiceBuilder};
 
 render::rendered!(
     Comparison,
