@@ -5,12 +5,23 @@
 //! queue-worker REDIS_URL STREAM GROUP CONSUMER [--claim-idle-ms N] [--max-attempts N] [--burst]
 //! ```
 //!
+//! A server that requires a password gets it from the environment variable `REDIS_PASSWORD`
+//! (when set and not empty), not on the command line, which every user of the host can read.
+//!
 //! Any number of workers, on any host that reaches the Redis server, share one stream's jobs:
 //! the group hands each entry to one consumer (`XREADGROUP`), and an entry stays pending until
 //! its consumer acknowledges it (`XACK`). A worker that dies leaves its entry pending; another
-//! worker takes it over once it has been idle `--claim-idle-ms` (`XAUTOCLAIM`). An entry that
-//! has been delivered `--max-attempts` times and failed goes to the dead-letter stream
-//! `STREAM:dead` instead of being tried again.
+//! worker takes it over once it has been idle `--claim-idle-ms` (`XAUTOCLAIM`), which must be
+//! longer than the longest job: a job still running when it is claimed counts as lost.
+//!
+//! Deliveries are counted before a job runs: Redis raises an entry's delivery count as it hands
+//! the entry out (`XREADGROUP`, `XAUTOCLAIM`), and the worker reads it (`XPENDING`) for each
+//! entry it claims. An entry delivered more than `--max-attempts` times goes to the
+//! dead-letter stream `STREAM:dead` without running again: each attempt before it killed or
+//! hung its worker (a crash, the OOM killer, a worker stopped for taking too long). A job that
+//! fails goes there as soon as it has failed on its `--max-attempts`-th delivery. A dead letter
+//! holds the entry's `job` and `kind`, the `error`, its `deliveries` and its `attempts` (the
+//! deliveries that ran it).
 //!
 //! A job is a stream entry with the fields `job` (its id), `kind` and `a`, `b`:
 //! - `pi`: `a` points drawn in the unit square from the generator seeded with the job id; the
@@ -26,7 +37,7 @@
 //! With `--burst` a worker exits once the stream has no new entry and nothing is pending.
 
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamPendingCountReply, StreamReadReply};
-use redis::{Connection, RedisResult};
+use redis::{Connection, IntoConnectionInfo, RedisResult};
 use std::time::{Duration, Instant};
 
 mod jobs;
@@ -94,8 +105,20 @@ fn main() {
     }
 }
 
+/// The server's address from the command line, with the password of `REDIS_PASSWORD`.
+fn connection_info(url: &str) -> RedisResult<redis::ConnectionInfo> {
+    let info = url.into_connection_info()?;
+    match std::env::var("REDIS_PASSWORD") {
+        Ok(password) if !password.is_empty() => {
+            let settings = info.redis_settings().clone().set_password(password);
+            Ok(info.set_redis_settings(settings))
+        }
+        _ => Ok(info),
+    }
+}
+
 fn run(options: &Options) -> RedisResult<()> {
-    let client = redis::Client::open(options.url.as_str())?;
+    let client = redis::Client::open(connection_info(&options.url)?)?;
     let mut con = client.get_connection()?;
     let worker = Worker {
         options,
@@ -111,13 +134,15 @@ fn run(options: &Options) -> RedisResult<()> {
             let claimed = worker.claim_idle(&mut con)?;
             if !claimed.is_empty() {
                 for entry in &claimed {
-                    worker.process(&mut con, entry)?;
+                    let delivery = worker.deliveries(&mut con, &entry.id)?;
+                    worker.take(&mut con, entry, delivery)?;
                 }
                 continue;
             }
         }
         match worker.read_new(&mut con)? {
-            Some(entry) => worker.process(&mut con, &entry)?,
+            // A new entry has never been delivered before.
+            Some(entry) => worker.take(&mut con, &entry, 1)?,
             None if options.burst && worker.nothing_pending(&mut con)? => break,
             None => {}
         }
@@ -227,7 +252,8 @@ impl Worker<'_> {
         Ok(reply.ids.is_empty())
     }
 
-    /// How many times the group has delivered the entry `id`.
+    /// How many times the group has delivered the entry `id`, this delivery included (Redis
+    /// counts each one as it hands the entry out).
     fn deliveries(&self, con: &mut Connection, id: &str) -> RedisResult<usize> {
         let o = self.options;
         let reply: StreamPendingCountReply = redis::cmd("XPENDING")
@@ -240,18 +266,41 @@ impl Worker<'_> {
         Ok(reply.ids.first().map_or(0, |p| p.times_delivered))
     }
 
-    /// Runs one job; records its result once and acknowledges it, or on failure leaves it
-    /// pending (to be claimed again) until its deliveries reach `--max-attempts`.
-    fn process(&self, con: &mut Connection, entry: &StreamId) -> RedisResult<()> {
+    /// Takes an entry on its `delivery`-th delivery. Past `--max-attempts` deliveries it goes
+    /// to the dead-letter stream unrun: every attempt so far ended without an answer, so its
+    /// workers died or hung. Otherwise the job runs; its result is recorded once and the entry
+    /// acknowledged, or on failure it stays pending (to be claimed again) unless this was its
+    /// last attempt.
+    fn take(&self, con: &mut Connection, entry: &StreamId, delivery: usize) -> RedisResult<()> {
         let job: String = entry.get("job").unwrap_or_default();
+        let attempts = self.options.max_attempts;
+        if delivery > attempts {
+            // Each earlier delivery ran the job, or lost its worker before it could.
+            let tried = delivery - 1;
+            let error =
+                format!("no answer from {tried} attempt(s): each worker that took it died or hung");
+            println!("job {job} delivered {delivery} times: {error}");
+            let dead = DeadLetter {
+                job: &job,
+                error: &error,
+                deliveries: delivery,
+                attempts: tried,
+            };
+            return self.dead_letter(con, entry, &dead);
+        }
         let started = Instant::now();
         match jobs::run(entry) {
             Ok(value) => self.record(con, entry, &job, value, started.elapsed()),
             Err(error) => {
-                let attempts = self.deliveries(con, &entry.id)?;
-                println!("job {job} failed (attempt {attempts}): {error}");
-                if attempts >= self.options.max_attempts {
-                    self.dead_letter(con, entry, &job, attempts, &error)?;
+                println!("job {job} failed (attempt {delivery}): {error}");
+                if delivery >= attempts {
+                    let dead = DeadLetter {
+                        job: &job,
+                        error: &error,
+                        deliveries: delivery,
+                        attempts: delivery,
+                    };
+                    self.dead_letter(con, entry, &dead)?;
                 }
                 Ok(())
             }
@@ -293,13 +342,12 @@ impl Worker<'_> {
         Ok(())
     }
 
+    /// Moves the entry to the dead-letter stream and acknowledges it, in one transaction.
     fn dead_letter(
         &self,
         con: &mut Connection,
         entry: &StreamId,
-        job: &str,
-        attempts: usize,
-        error: &str,
+        dead: &DeadLetter,
     ) -> RedisResult<()> {
         let o = self.options;
         let kind: String = entry.get("kind").unwrap_or_default();
@@ -308,18 +356,30 @@ impl Worker<'_> {
             .cmd("XADD")
             .arg(&self.keys.dead)
             .arg("*")
-            .arg(&[("job", job), ("kind", &kind), ("error", error)])
+            .arg(&[("job", dead.job), ("kind", &kind), ("error", dead.error)])
+            .arg("deliveries")
+            .arg(dead.deliveries)
             .arg("attempts")
-            .arg(attempts)
+            .arg(dead.attempts)
             .cmd("XACK")
             .arg(&o.stream)
             .arg(&o.group)
             .arg(&entry.id)
             .exec(con)?;
         println!(
-            "job {job} moved to {} after {attempts} attempts",
-            self.keys.dead
+            "job {} moved to {} after {} attempts",
+            dead.job, self.keys.dead, dead.attempts
         );
         Ok(())
     }
+}
+
+/// What the dead-letter stream records about a job besides its entry's fields.
+struct DeadLetter<'a> {
+    job: &'a str,
+    error: &'a str,
+    /// How many times the group delivered it.
+    deliveries: usize,
+    /// How many of those deliveries ran it.
+    attempts: usize,
 }

@@ -1,14 +1,33 @@
-//! The worker against a real Redis (setup installs `redis-server`; the test fails without it):
-//! jobs are done and recorded once, a failing job ends in the dead-letter stream, and `--burst`
-//! exits.
+//! The worker against a real Redis that requires a password (setup installs `redis-server`; the
+//! tests fail without it): jobs are done and recorded once, a failing job and a job that never
+//! finishes end in the dead-letter stream, `--burst` exits, and a worker without the password
+//! is refused.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+/// The test server's password (a test's own server; chapter 11 draws one at random).
+const PASSWORD: &str = "queue-worker-test-password";
 
 /// A redis-server on a free port, killed on drop.
 struct Server(Child, u16, std::path::PathBuf);
+
+impl Server {
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.1)
+    }
+
+    /// A connection that gives the password.
+    fn connect(&self) -> redis::Connection {
+        let url = format!("redis://:{PASSWORD}@127.0.0.1:{}/", self.1);
+        redis::Client::open(url.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -18,65 +37,72 @@ impl Drop for Server {
     }
 }
 
-fn start_server() -> Option<Server> {
+fn start_server() -> Server {
     let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .ok()?
+        .unwrap()
         .local_addr()
-        .ok()?
+        .unwrap()
         .port();
-    let dir = std::env::temp_dir().join(format!("queue-worker-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).ok()?;
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
+    let dir = std::env::temp_dir().join(format!("queue-worker-test-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spawned = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--requirepass", PASSWORD])
         .arg("--dir")
         .arg(&dir)
         .stdout(Stdio::null())
-        .spawn()
-        .ok()?;
+        .spawn();
+    // `make setup` installs it: without it these tests would prove nothing.
+    let child = spawned
+        .expect("redis-server is not installed: run `make setup` (Debian package redis-server)");
     let server = Server(child, port, dir);
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
         assert!(Instant::now() < deadline, "redis-server did not start");
         std::thread::sleep(Duration::from_millis(10));
     }
-    Some(server)
+    server
+}
+
+/// The worker `consumer` of group `workers` on stream `jobs`, given the password.
+fn worker(server: &Server, consumer: &str, options: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_queue-worker"));
+    command
+        .args([server.url().as_str(), "jobs", "workers", consumer])
+        .args(options)
+        .env("REDIS_PASSWORD", PASSWORD)
+        .stdout(Stdio::null());
+    command
+}
+
+fn submit(con: &mut redis::Connection, job: &str, kind: &str, a: &str, b: &str) {
+    redis::cmd("XADD")
+        .arg("jobs")
+        .arg("*")
+        .arg(&[("job", job), ("kind", kind), ("a", a), ("b", b)])
+        .exec(con)
+        .unwrap();
+}
+
+fn dead_letters(con: &mut redis::Connection) -> Vec<HashMap<String, String>> {
+    let dead: Vec<(String, HashMap<String, String>)> = redis::cmd("XRANGE")
+        .arg("jobs:dead")
+        .arg("-")
+        .arg("+")
+        .query(con)
+        .unwrap();
+    dead.into_iter().map(|(_, fields)| fields).collect()
 }
 
 #[test]
 fn a_burst_worker_drains_the_stream() {
-    // `make setup` installs it: without it this test would prove nothing.
-    let server = start_server()
-        .expect("redis-server is not installed: run `make setup` (Debian package redis-server)");
-    let url = format!("redis://127.0.0.1:{}/", server.1);
-    let mut con = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_connection()
-        .unwrap();
-    let jobs = [
-        ("1", "pi", "1000"),
-        ("2", "primes", "0"),
-        ("3", "fail", "0"),
-    ];
-    for (job, kind, a) in jobs {
-        let b = if kind == "primes" { "100" } else { "0" };
-        redis::cmd("XADD")
-            .arg("jobs")
-            .arg("*")
-            .arg(&[("job", job), ("kind", kind), ("a", a), ("b", b)])
-            .exec(&mut con)
-            .unwrap();
-    }
-    let status = Command::new(env!("CARGO_BIN_EXE_queue-worker"))
-        .args([url.as_str(), "jobs", "workers", "w1"])
-        .args(["--claim-idle-ms", "50", "--max-attempts", "2", "--burst"])
-        .stdout(Stdio::null())
+    let server = start_server();
+    let mut con = server.connect();
+    submit(&mut con, "1", "pi", "1000", "0");
+    submit(&mut con, "2", "primes", "0", "100");
+    submit(&mut con, "3", "fail", "0", "0");
+    let status = worker(&server, "w1", &["--claim-idle-ms", "50"])
+        .args(["--max-attempts", "2", "--burst"])
         .status()
         .unwrap();
     assert!(status.success());
@@ -91,13 +117,117 @@ fn a_burst_worker_drains_the_stream() {
         "π/4 of 1000 points: {}",
         results[&1]
     );
-    let dead: Vec<(String, HashMap<String, String>)> = redis::cmd("XRANGE")
-        .arg("jobs:dead")
-        .arg("-")
-        .arg("+")
+    let dead = dead_letters(&mut con);
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["job"], "3");
+    assert_eq!(
+        (dead[0]["attempts"].as_str(), dead[0]["deliveries"].as_str()),
+        ("2", "2")
+    );
+}
+
+#[test]
+fn a_worker_without_the_password_is_refused() {
+    let server = start_server();
+    let mut stranger = redis::Client::open(server.url().as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let refused = redis::cmd("XLEN")
+        .arg("jobs")
+        .query::<usize>(&mut stranger)
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("NOAUTH"), "{refused}");
+    let output = worker(&server, "w1", &["--burst"])
+        .env_remove("REDIS_PASSWORD")
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("NOAUTH"), "{stderr}");
+}
+
+/// Waits until `worker` ends (its status) or has held an entry of the group for 300 ms without
+/// acknowledging it, i.e. it is running that job (`None`).
+fn ended_or_running(
+    con: &mut redis::Connection,
+    worker: &mut Child,
+    consumer: &str,
+) -> Option<ExitStatus> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = worker.try_wait().unwrap() {
+            return Some(status);
+        }
+        let held: Vec<redis::Value> = redis::cmd("XPENDING")
+            .arg("jobs")
+            .arg("workers")
+            .arg("IDLE")
+            .arg(300)
+            .arg("-")
+            .arg("+")
+            .arg(10)
+            .arg(consumer)
+            .query(con)
+            .unwrap();
+        if !held.is_empty() {
+            return None;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{consumer} neither ended nor took the job"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_job_that_never_finishes_is_dead_lettered_after_max_attempts() {
+    // A job that hangs (longer than the test) stands for one that hangs or kills its worker:
+    // each worker that takes it is killed, as a supervisor would stop a worker past its
+    // deadline. Without a count of deliveries it would be claimed and run forever.
+    let server = start_server();
+    let mut con = server.connect();
+    submit(&mut con, "7", "sleep", "600000", "0");
+    // The group exists before the first worker starts, so it can be watched at once.
+    redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg("jobs")
+        .arg("workers")
+        .arg("0")
+        .exec(&mut con)
+        .unwrap();
+    let options = ["--claim-idle-ms", "100", "--max-attempts", "2", "--burst"];
+    let mut killed = 0;
+    let status = loop {
+        assert!(
+            killed <= 4,
+            "the job was run by {killed} workers, each killed: it is never dead-lettered"
+        );
+        let consumer = format!("w{killed}");
+        let mut worker = worker(&server, &consumer, &options).spawn().unwrap();
+        match ended_or_running(&mut con, &mut worker, &consumer) {
+            Some(status) => break status,
+            None => {
+                worker.kill().unwrap();
+                worker.wait().unwrap();
+                killed += 1;
+            }
+        }
+    };
+    assert!(status.success(), "the last worker failed: {status}");
+    assert_eq!(killed, 2, "2 attempts, each killed");
+    let dead = dead_letters(&mut con);
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["job"], "7");
+    assert_eq!(
+        (dead[0]["attempts"].as_str(), dead[0]["deliveries"].as_str()),
+        ("2", "3")
+    );
+    let results: usize = redis::cmd("HLEN")
+        .arg("jobs:results")
         .query(&mut con)
         .unwrap();
-    assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].1["job"], "3");
-    assert_eq!(dead[0].1["attempts"], "2");
+    assert_eq!(results, 0);
 }
