@@ -308,6 +308,12 @@ pub fn processes_check() -> Result<Value, String> {
     kernel_check("processes_check.py", "processes.kernel.log")
 }
 
+/// Runs `scripts/written_types_check.py` and returns its JSON report: cells with `_` in a written
+/// type, then a struct redefined while variables of it are kept, each part in a kernel of its own.
+pub fn written_types_check() -> Result<Value, String> {
+    kernel_check("written_types_check.py", "written-types.kernel.log")
+}
+
 /// Runs a script that drives one kernel and prints a JSON report; the kernel's output goes to
 /// `log` under target/notebook-reports/kernel-logs.
 fn kernel_check(script: &str, log: &str) -> Result<Value, String> {
