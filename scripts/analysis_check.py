@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from kernel_check import ROOT, print_report, run, shared_setup_cell, started_kernel, stat_fields
+from kernel_check import ROOT, evcxr_process, print_report, run, shared_setup_cell, started_kernel, stat_fields
 
 COMPLETIONS = {
     "std method": "let numbers = vec![1u64, 2, 3];\nnumbers.ite",
@@ -51,7 +51,7 @@ def check(log):
         # The analysis starts while the setup cell runs and ends seconds later: watch it from the
         # cell's start, so that a check after it has ended cannot pass for want of threads.
         seen, stop = {}, threading.Event()
-        watcher = threading.Thread(target=watch_priming, args=(manager.provisioner.process.pid, seen, stop))
+        watcher = threading.Thread(target=watch_priming, args=(evcxr_process(manager.provisioner.process.pid), seen, stop))
         watcher.start()
         report["setup"] = run(client, shared_setup_cell())
         stop.set()

@@ -2,6 +2,7 @@
 prints one JSON report, which the notebook harness (tests/src/lib.rs, `kernel_check`) asserts on.
 """
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,23 @@ def stat_fields(stat_file):
     spaces): the first is the state, field 3 in proc(5)'s numbering."""
     text = Path(stat_file).read_text()
     return text[text.rindex(")") + 2:].split()
+
+
+def evcxr_process(pid):
+    """The evcxr_jupyter process of the kernel Jupyter started as `pid`: the process itself, or
+    the child it runs under hpr-kernel-guard (kernel/guard)."""
+    def program(p):
+        try:
+            return Path(os.readlink(f"/proc/{p}/exe")).name
+        except OSError:
+            return ""
+    if program(pid) == "evcxr_jupyter":
+        return pid
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if program(child) == "evcxr_jupyter":
+                return int(child)
+    raise RuntimeError(f"no evcxr_jupyter runs as the kernel process {pid} or its child")
 
 
 def shared_setup_cell():

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from kernel_check import ROOT, print_report, run, shared_setup_cell
+from kernel_check import ROOT, evcxr_process, print_report, run, shared_setup_cell
 
 from jupyter_client import KernelManager
 
@@ -86,23 +86,10 @@ def tagged(tag):
     return [p for p in pids() if p != os.getpid() and alive(p) and environment(p).get("HPR_KERNEL_TAG") == tag]
 
 
-def evcxr_of(guard):
-    """The evcxr_jupyter process the guard runs."""
-    for pid in pids():
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        if ppid == guard and "evcxr_jupyter" in os.path.basename(os.readlink(f"/proc/{pid}/exe")):
-            return pid
-    raise RuntimeError(f"no evcxr_jupyter under the kernel process {guard}")
-
-
 def kernel_facts(guard):
     """The tag, private folder and build folder the guard gave its kernel."""
-    env = environment(evcxr_of(guard))
-    return {"guard": guard, "evcxr": evcxr_of(guard), "tag": env.get("HPR_KERNEL_TAG"),
+    env = environment(evcxr_process(guard))
+    return {"guard": guard, "evcxr": evcxr_process(guard), "tag": env.get("HPR_KERNEL_TAG"),
             "work_dir": env.get("HPR_WORK_DIR"), "build_dir": env.get("EVCXR_TMPDIR")}
 
 
