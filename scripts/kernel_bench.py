@@ -53,7 +53,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client import KernelManager
 
-from kernel_check import shared_setup_cell, stat_fields
+from kernel_check import evcxr_process, shared_setup_cell, stat_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 # The bench's build folders: outside the repository (cargo would take them for workspace
@@ -327,7 +327,7 @@ def measure_kernel(name, setup, repeats, log_dir):
     try:
         client.wait_for_ready(timeout=600)
         result["ready_seconds"] = round(time.monotonic() - started, 3)
-        pid = manager.provisioner.process.pid
+        pid = evcxr_process(manager.provisioner.process.pid)
         for label, code in setup:
             before = cpu_seconds(pid)
             seconds = execute(client, code, timeout=2400)
