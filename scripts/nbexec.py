@@ -628,7 +628,7 @@ def main():
                 + ")") if known else ""
     progress(f"{len(args.notebooks)} notebook{'s' if len(args.notebooks) > 1 else ''} in {mode} mode{estimate}")
     if missing:
-        progress(f"  including one-time builds of crates this machine has not built yet: {', '.join(missing)}")
+        progress(f"  including one-time builds of crates this machine has not built yet: {', '.join(sorted(missing))}")
     for path in args.notebooks:
         name = Path(path).stem
         expected = timings.get(name)
