@@ -1,7 +1,8 @@
 //! Every notebook is valid nbformat 4 for the `rust` kernel, without outputs, with the shared
-//! setup cell.
+//! setup cell; the lock files cover the notebooks; the documents name only paths that exist.
 
 use notebook_tests::{notebooks, python, root, static_problems, SETUP_LINES};
+use std::path::{Path, PathBuf};
 
 #[test]
 fn every_notebook_passes_the_static_checks() {
@@ -87,4 +88,212 @@ fn lock_check(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .args(args)
         .output()
         .expect("runs scripts/lock.py")
+}
+
+/// Every path the reader's documents name exists: the relative target of each markdown link
+/// (`[text](path)`, its `#anchor` dropped; web links and rustdoc's item links such as
+/// `plot::LineChart` or `fn@machine` are not files) and each backticked path into the tree (one
+/// that starts with a top-level folder, e.g. `scripts/nbexec.py`; `*` matches within a name, and
+/// a placeholder such as `<chapter>` ends the part that is checked). Folders the build makes
+/// (`.gitignore`'s `/target`, `/build`) are not in the tree and are not checked.
+#[test]
+fn every_path_the_documents_name_exists() {
+    let root = root();
+    let mut documents: Vec<PathBuf> = ["README.md", "CONTRIBUTING.md", "helpers/README.md"]
+        .iter()
+        .map(|name| root.join(name))
+        .collect();
+    let docs = root.join("docs");
+    if let Ok(entries) = std::fs::read_dir(&docs) {
+        let mut pages: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+            .collect();
+        pages.sort();
+        documents.extend(pages);
+    }
+    let folders = tree_folders(&root);
+    let mut missing = Vec::new();
+    for document in &documents {
+        let text = std::fs::read_to_string(document)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", document.display()));
+        let name = document.strip_prefix(&root).unwrap_or(document).display();
+        let (links, spans) = links_and_code_spans(&text);
+        let here = document.parent().expect("a document lies in a folder");
+        for target in links.iter().filter_map(|link| file_target(link)) {
+            if !here.join(target).exists() {
+                missing.push(format!("{name}: link ({target})"));
+            }
+        }
+        for path in spans.iter().filter_map(|span| tree_path(span, &folders)) {
+            if !exists_matching(&root, path) {
+                missing.push(format!("{name}: `{path}`"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "paths named in the documents that do not exist:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// The top-level folders of the repository's tree: not hidden, not made by the build.
+fn tree_folders(root: &Path) -> Vec<String> {
+    let ignored = std::fs::read_to_string(root.join(".gitignore")).unwrap_or_default();
+    let built: Vec<&str> = ignored
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix('/'))
+        .map(|line| line.trim_end_matches('/'))
+        .filter(|line| !line.contains('/'))
+        .collect();
+    let mut folders: Vec<String> = std::fs::read_dir(root)
+        .expect("the workspace root can be listed")
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.') && !built.contains(&name.as_str()))
+        .collect();
+    folders.sort();
+    folders
+}
+
+/// The targets of a document's markdown links and the contents of its inline code spans,
+/// outside fenced code blocks. A code span may run over a line break.
+fn links_and_code_spans(text: &str) -> (Vec<String>, Vec<String>) {
+    let mut fenced = false;
+    let prose: Vec<&str> = text
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+                ""
+            } else if fenced {
+                ""
+            } else {
+                line
+            }
+        })
+        .collect();
+    let prose = prose.join("\n");
+    let (mut links, mut spans) = (Vec::new(), Vec::new());
+    let mut rest = prose.as_str();
+    while !rest.is_empty() {
+        let ticks = rest.len() - rest.trim_start_matches('`').len();
+        if ticks > 0 {
+            let fence = &rest[..ticks];
+            let after = &rest[ticks..];
+            match after.find(fence) {
+                Some(end) => {
+                    spans.push(after[..end].replace('\n', " ").trim().to_owned());
+                    rest = &after[end + ticks..];
+                }
+                None => rest = after,
+            }
+            continue;
+        }
+        if let Some(after) = rest.strip_prefix("](") {
+            if let Some(end) = after.find(')') {
+                links.push(after[..end].to_owned());
+            }
+            rest = after;
+            continue;
+        }
+        let next = rest.chars().next().map_or(1, char::len_utf8);
+        rest = &rest[next..];
+    }
+    (links, spans)
+}
+
+/// The file a link's target names, relative to its document; `None` for a web link, an anchor
+/// in the same page or a rustdoc item link (`plot::LineChart`, `fn@machine`).
+fn file_target(link: &str) -> Option<&str> {
+    let target = link.split_whitespace().next()?;
+    let target = target.split('#').next()?;
+    let web = ["http://", "https://", "mailto:"]
+        .iter()
+        .any(|scheme| target.starts_with(scheme));
+    (!target.is_empty() && !web && !target.contains("::") && !target.contains('@'))
+        .then_some(target)
+}
+
+/// The repository path a code span names, when its first word starts with a top-level folder
+/// and `/`: up to a placeholder (`<`, `{`, `$`, `…`) and without trailing punctuation.
+fn tree_path<'a>(span: &'a str, folders: &[String]) -> Option<&'a str> {
+    let word = span.split_whitespace().next()?;
+    let (folder, _) = word.split_once('/')?;
+    if !folders.iter().any(|f| f == folder) {
+        return None;
+    }
+    let word = match word.find(['<', '{', '$', '…']) {
+        Some(placeholder) => &word[..word[..placeholder].rfind('/')? + 1],
+        None => word,
+    };
+    Some(word.trim_end_matches([',', '.', ':', ';', ')', '\'', '"']))
+}
+
+/// Whether `path` (relative to `root`) exists; a `*` in a name matches any run of characters.
+fn exists_matching(root: &Path, path: &str) -> bool {
+    let mut candidates = vec![root.to_path_buf()];
+    for part in path.split('/').filter(|part| !part.is_empty()) {
+        candidates = candidates
+            .iter()
+            .flat_map(|folder| -> Vec<PathBuf> {
+                if !part.contains('*') {
+                    let next = folder.join(part);
+                    return if next.exists() { vec![next] } else { vec![] };
+                }
+                std::fs::read_dir(folder)
+                    .map(|entries| {
+                        entries
+                            .filter_map(|entry| entry.ok())
+                            .filter(|entry| wildcard(part, &entry.file_name().to_string_lossy()))
+                            .map(|entry| entry.path())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .collect();
+    }
+    !candidates.is_empty()
+}
+
+/// Whether `name` matches `pattern`, in which `*` stands for any run of characters.
+fn wildcard(pattern: &str, name: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = name.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    for (index, part) in parts.iter().enumerate() {
+        if index == parts.len() - 1 {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+#[test]
+fn the_path_check_reads_links_spans_and_wildcards() {
+    let text = "See [the guide](CONTRIBUTING.md#cells), [web](https://x.org), [`f`](fn@f), \
+                `scripts/nbexec.py`, `make run` and\n```\n`kernel/not-read`\n```\na `kernel/guard --flag\nvalue` span.";
+    let (links, spans) = links_and_code_spans(text);
+    let targets: Vec<_> = links.iter().filter_map(|l| file_target(l)).collect();
+    assert_eq!(targets, ["CONTRIBUTING.md"]);
+    let folders = ["kernel".to_owned(), "scripts".to_owned()];
+    let paths: Vec<_> = spans
+        .iter()
+        .filter_map(|s| tree_path(s, &folders))
+        .collect();
+    assert_eq!(paths, ["scripts/nbexec.py", "kernel/guard"]);
+    assert!(wildcard("*.patch", "1-library-roots.patch"));
+    assert!(wildcard("03-*.ipynb", "03-vec-arrays-tuples.ipynb"));
+    assert!(!wildcard("03-*.ipynb", "04-hashmap-hashset.ipynb"));
+    assert!(exists_matching(&root(), "notebooks/03-*.ipynb"));
+    assert!(!exists_matching(&root(), "notebooks/99-*.ipynb"));
 }
