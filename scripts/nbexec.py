@@ -1,8 +1,8 @@
 """Executes notebooks through Jupyter with the evcxr kernel and says, per cell, what went wrong.
 
-evcxr reports a panic as a successful cell (the message only reaches stderr) and an error
-returned with `?` as stderr text, so nbconvert's own error check misses both. This runner
-classifies every cell's outputs instead:
+docs/harness.md describes this runner: how a cell fails, check mode (HPR_MODE), the time
+estimates (scripts/reference-timings.json, --write-reference) and what a run leaves. It stops a
+notebook at its first failing cell, for one of these reasons:
 
   compile_error  an error output whose traceback is a compiler diagnostic
   error          any other error output
@@ -10,6 +10,7 @@ classifies every cell's outputs instead:
   stderr         anything else on stderr (e.g. an error returned with `?`); its last lines
   timeout        the cell ran past its time limit
   kernel_death   the kernel or evcxr's child process died
+  kernel_start   the kernel could not start
   display_fallback  an hpr result shown as a Debug dump: evcxr could not call its
                  `evcxr_display`, so the reader gets a struct dump instead of a table or plot
   results        a line of the notebook's results file is not a whole JSON record (a kernel
@@ -17,31 +18,12 @@ classifies every cell's outputs instead:
   late_output    the marker cell that collects output printed after the cells finished did not
                  answer in time, so a late error or panic may be missing
 
-A line starting with hpr's CLAIM_NOT_SEEN marker (printed by `hpr::claim`) is a timing claim this
-run did not show: it is listed in the progress output and the summary, and does not fail.
-
-Output that evcxr delivers after its cell finished still counts for that cell (scripts/evcxr_client.py):
-after the last cell a marker cell makes sure every line has arrived.
-
-Cells tagged `raises-exception` (Jupyter's convention) may fail without failing the notebook.
-
-HPR_MODE=check (what `make test` sets) runs every measurement at hpr's smallest settings: the
-report, the results files and the gallery say which mode produced them, and a check-mode run is
-never compared with a full one. The progress output estimates the time left from the last run on
-this machine in the same mode (per cell, from the results files), or else from the reference run
-in scripts/reference-timings.json (a bare machine's first `make run` and later runs),
-which `nbexec.py --write-reference full-bare build/results` writes from such a run's results
-files (full-warm and check-warm: runs after one, whose difference from full-bare is the
-one-time builds, counted only while a notebook's crates are not built on this machine).
+A timing claim this run did not show (hpr's CLAIM_NOT_SEEN marker) is listed, never a failure;
+cells tagged `raises-exception` may fail.
 
 Usage:
   nbexec.py [--out DIR] [--results DIR] [--report FILE] [--logs DIR] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
---out writes each executed notebook and its HTML rendering, DIR/results/NAME.json (the results
-hpr::Headline recorded, with the machine, compared with the previous run's file there), and
-DIR/index.html, a gallery of every chapter's status, run time, results and measured "What this
-shows" headlines; --results DIR keeps the results files in DIR instead (without --out, for
-the tests; chapter 13 reads them from there); --report writes
-a JSON summary that the Rust test harness reads. Exit status 1 if any notebook failed.
+  nbexec.py --write-reference RUN RESULTS
 """
 
 import argparse

@@ -71,7 +71,7 @@ fi
 debian_package chromium "the JupyterLab browser test" have chromium
 
 # evcxr_jupyter, built from its crates.io sources with scripts/evcxr/*.patch applied to evcxr
-# (how it drives rust-analyzer, see the README's "How fast the kernel answers").
+# (how it drives rust-analyzer, see docs/kernel.md).
 if ! scripts/evcxr/install.sh --check; then
     step "building evcxr_jupyter $evcxr_version with scripts/evcxr's patches (5-30 minutes on 2 cores, once)"
     scripts/evcxr/install.sh

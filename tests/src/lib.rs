@@ -88,7 +88,7 @@ pub fn static_problems(notebook: &Value) -> Vec<String> {
             problems.push(format!(
                 "cell {index} sets `:cache`: the kernel's launcher keeps evcxr's compile cache on \
                  for cargo's runs, and `:cache` would make evcxr walk the whole cache after every \
-                 cell (see README, \"How fast the kernel answers\")"
+                 cell (see docs/kernel.md)"
             ));
         }
         if ["temp_dir()", "\"/tmp"]
@@ -176,8 +176,8 @@ pub struct Outcome {
 pub struct Failure {
     /// Index of the cell in the notebook (code and markdown counted), if a cell failed.
     pub cell: Option<u64>,
-    /// `compile_error`, `error`, `panic`, `stderr`, `timeout`, `kernel_death`, `kernel_start` or
-    /// `results` (a torn line in the notebook's results file).
+    /// Why it failed, as `scripts/nbexec.py` names it: `compile_error`, `panic`, `timeout`, …
+    /// (docs/harness.md lists every reason).
     pub reason: String,
     /// What the cell printed or why it stopped.
     pub message: String,
