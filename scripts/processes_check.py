@@ -90,7 +90,7 @@ def kernel_facts(guard):
     """The tag, private folder and build folder the guard gave its kernel."""
     env = environment(evcxr_process(guard))
     return {"guard": guard, "evcxr": evcxr_process(guard), "tag": env.get("HPR_KERNEL_TAG"),
-            "work_dir": env.get("HPR_WORK_DIR"), "build_dir": env.get("EVCXR_TMPDIR")}
+            "work_dir": env.get("HPR_WORK_DIR"), "build_dir": env.get("EVCXR_TMPDIR"), "tmpdir": env.get("TMPDIR")}
 
 
 def slot_free(build_dir):

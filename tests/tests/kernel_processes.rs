@@ -58,6 +58,12 @@ fn no_process_file_or_slot_outlives_an_interrupt_or_a_killed_kernel() {
         !work.is_empty() && build.starts_with(work),
         "the build folder {build:?} is not inside the private folder {work:?}"
     );
+    // So is its temporary directory: what tools leave there goes with the kernel too.
+    let tmpdir = cold["tmpdir"].as_str().unwrap_or_default();
+    assert!(
+        tmpdir.starts_with(work),
+        "TMPDIR {tmpdir:?} is not inside the private folder {work:?}"
+    );
     assert_eq!(cold["work_dir_left"], false, "{cold:#}");
     assert_eq!(
         cold["said_why"], true,

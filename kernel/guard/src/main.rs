@@ -11,7 +11,8 @@
 //!   (8192 by default) across slots, see `slots`. With every slot held, or with
 //!   `HPR_EVCXR_BUILD_DIR=none`, a fresh folder inside the kernel's private folder, so it goes with
 //!   the kernel (evcxr's own temporary folder would stay behind when the kernel is killed).
-//! - **A private folder** (`$HPR_WORK_DIR`, see `folders`) for the files the chapters write.
+//! - **A private folder** (`$HPR_WORK_DIR`, see `folders`) for the files the chapters write, with
+//!   the kernel's temporary directory (`$TMPDIR`) inside it.
 //! - **Every process tagged**: `HPR_KERNEL_TAG=<pid>-<start>` is in the environment of everything
 //!   the kernel starts, so its processes are found wherever they went (a new session, a new
 //!   process group, a daemon's double fork).
@@ -115,13 +116,19 @@ fn run(program: &[String]) -> Result<u8, String> {
     let _pipe = watcher.stdin;
 
     let (slot, build_folder) = build_folder(&work);
-    std::fs::create_dir_all(&build_folder)
-        .map_err(|e| format!("cannot make {}: {e}", build_folder.display()))?;
+    // The kernel's temporary directory too, so that what a tool makes there (evcxr's own
+    // folders, a build's scratch files) goes with the kernel even when nothing removes it.
+    let temp_dir = work.join("tmp");
+    for folder in [&build_folder, &temp_dir] {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| format!("cannot make {}: {e}", folder.display()))?;
+    }
     let mut kernel = Command::new(&program[0]);
     kernel
         .args(&program[1..])
         .env(procs::TAG_ENV, &tag)
         .env(folders::WORK_DIR_ENV, &work)
+        .env("TMPDIR", &temp_dir)
         .env("EVCXR_TMPDIR", &build_folder);
     let kernel = match kernel.spawn() {
         Ok(child) => child,
