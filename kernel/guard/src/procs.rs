@@ -171,6 +171,11 @@ mod tests {
             .unwrap();
         let pid = child.id();
         assert!(children_of(std::process::id()).contains(&pid));
+        // Until the child has exec'd `sleep`, its environment is still this process's.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tagged(Some(&tag)).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         assert_eq!(tagged(Some(&tag)), vec![pid]);
         let killed = kill_until_none(|| tagged(Some(&tag)), Duration::from_secs(5));
         assert_eq!(killed, 1);
