@@ -24,11 +24,22 @@ run: setup
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)
 
+# The notebooks' test (every chapter in check mode, most of make test's time) runs beside the
+# other tests, which use the second core meanwhile. Both run to the end, and both must pass; its
+# output follows theirs.
+NOTEBOOKS_TEST := every_notebook_runs_without_error_panic_or_timeout
 test: setup
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked -p hpr --no-deps
-	cargo test --locked --workspace --no-fail-fast
+	cargo test --locked --workspace --no-run --quiet
+	@mkdir -p target; \
+	cargo test --locked -p notebook-tests --test notebooks -- --exact $(NOTEBOOKS_TEST) \
+	    > target/notebooks-test.log 2>&1 & notebooks=$$!; \
+	cargo test --locked --workspace --no-fail-fast -- --skip $(NOTEBOOKS_TEST); others=$$?; \
+	wait $$notebooks; status=$$?; \
+	echo; echo "==> the notebooks' test (target/notebooks-test.log):"; cat target/notebooks-test.log; \
+	[ $$others = 0 ] && [ $$status = 0 ]
 
 bench: bench-kernel
 	cargo bench -p hpr --bench timeit_vs_criterion
