@@ -19,6 +19,9 @@ const OWN_PREFIX: &str = "hpr-work-";
 /// ```
 /// let csv = hpr::work_dir()?.join("timings.csv");
 /// std::fs::write(&csv, "n,seconds\n")?;
+/// # if std::env::var_os(hpr::WORK_DIR_ENV).is_none() {
+/// #     std::fs::remove_dir_all(hpr::work_dir()?)?; // this doctest's own folder
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -166,6 +169,10 @@ mod tests {
         let refused = check_private(&planted).unwrap_err().to_string();
         assert!(refused.contains("only this user"), "{refused}");
         std::fs::remove_dir_all(&planted).unwrap();
+        // No other test of this process uses the folder.
+        if std::env::var_os(WORK_DIR_ENV).is_none() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
     }
 
     #[test]
