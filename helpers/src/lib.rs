@@ -29,6 +29,7 @@ pub mod machine;
 pub mod measure;
 mod process_files;
 pub mod python;
+mod redis;
 pub mod render;
 mod results;
 mod service;
@@ -62,6 +63,7 @@ pub use python::{
     python_candidate, python_interpreter, python_run, python_timeit, python_timeit_with, Exchange,
     NpyElement, PYTHON_ENV,
 };
+pub use redis::PrivateRedis;
 #[doc(no_inline)]
 pub use render::Render;
 #[doc(no_inline)]
@@ -70,7 +72,7 @@ pub use results::{
     Aspect, BookFigure, ChapterResults, Check, Conditions, Entry, Headline, ResultTable, Results,
     Verdict, RESULTS_DIR_ENV, RESULTS_FILE_ENV,
 };
-pub use service::{free_port, PrivateRedis, Service, ServiceBuilder};
+pub use service::{free_port, Service, ServiceBuilder};
 
 render::rendered!(
     Comparison,
