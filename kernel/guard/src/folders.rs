@@ -72,15 +72,8 @@ fn random(attempt: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch;
     use std::os::unix::fs::PermissionsExt;
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("hpr-guard-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
 
     #[test]
     fn a_private_folder_is_new_and_only_ours() {

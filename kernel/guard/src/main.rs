@@ -31,6 +31,15 @@ mod folders;
 mod procs;
 mod slots;
 
+/// A new, empty folder `hpr-guard-<test>-<pid>` in the temporary directory, for one unit test.
+#[cfg(test)]
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hpr-guard-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -137,7 +146,7 @@ fn run(program: &[String]) -> Result<u8, String> {
             return Err(format!("cannot start {}: {e}", program[0]));
         }
     };
-    let code = supervise(kernel.id(), watcher_pid, &tag);
+    let code = supervise(kernel.id(), watcher_pid);
     procs::kill_until_none(|| procs::tagged(Some(&tag)), PATIENCE);
     let _ = std::fs::remove_dir_all(&work);
     drop(slot);
@@ -189,7 +198,7 @@ extern "C" fn on_stop(_: libc::c_int) {
 
 /// Waits for the kernel to end, killing what an ended runner left behind; returns the kernel's
 /// exit code.
-fn supervise(kernel: u32, watcher: u32, tag: &str) -> u8 {
+fn supervise(kernel: u32, watcher: u32) -> u8 {
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe. SIGINT reaches the
     // whole process group from a terminal: evcxr_jupyter handles it, this process ignores it.
     unsafe {
@@ -207,7 +216,7 @@ fn supervise(kernel: u32, watcher: u32, tag: &str) -> u8 {
             // SAFETY: kill(2) with integers.
             unsafe { libc::kill(kernel as libc::pid_t, libc::SIGTERM) };
             std::thread::sleep(Duration::from_millis(500));
-            procs::kill_until_none(|| procs::tagged(Some(tag)), PATIENCE);
+            // `run` kills what is left, as after any end of the kernel.
             return 143;
         }
         // evcxr's runner is a child running evcxr_jupyter's own program.
