@@ -20,6 +20,12 @@ def stat_fields(stat_file):
     return text[text.rindex(")") + 2:].split()
 
 
+def build_slots():
+    """The folder of the kernels' build-folder slots (hpr-kernel-guard's HPR_EVCXR_BUILD_DIR)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return Path(os.environ.get("HPR_EVCXR_BUILD_DIR") or cache / "hpr/evcxr-build")
+
+
 def evcxr_process(pid):
     """The evcxr_jupyter process of the kernel Jupyter started as `pid`: the process itself, or
     the child it runs under hpr-kernel-guard (kernel/guard)."""

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import nbformat
 from evcxr_client import EvcxrClient
+from kernel_check import build_slots
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -319,7 +320,7 @@ def built_crates(crates):
     """Those of `crates` that a kernel on this machine has built already: a library of each in a
     build-folder slot or in evcxr's compile cache. What is missing is a one-time build."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    slots = Path(os.environ.get("HPR_EVCXR_BUILD_DIR") or cache / "hpr/evcxr-build")
+    slots = build_slots()
     folders = [*slots.glob("slot-*/target/debug/deps"), *slots.glob("slot-*/target/*/debug/deps"),
                *(cache / "evcxr").glob("*")]
     found = set()
@@ -341,11 +342,10 @@ def reference_estimate(name, crates, built, reference, mode):
     """Per-cell seconds for a notebook from the reference runs: its warm run in this mode (or in
     full mode), plus, for each cell, what the bare run spent more (one-time builds) while one of
     the notebook's crates is not built yet. Also the missing crates."""
-    runs = reference.get("runs", {})
-    bare = runs.get("full-bare", {}).get("cell_seconds", {}).get(name)
-    warm = (runs.get(f"{mode}-warm", {}).get("cell_seconds", {}).get(name)
-            or runs.get("full-warm", {}).get("cell_seconds", {}).get(name))
-    full_warm = runs.get("full-warm", {}).get("cell_seconds", {}).get(name)
+    def seconds_in(run):
+        return reference.get("runs", {}).get(run, {}).get("cell_seconds", {}).get(name)
+    bare, full_warm = seconds_in("full-bare"), seconds_in("full-warm")
+    warm = seconds_in(f"{mode}-warm") or full_warm
     missing = sorted(crates - built)
     if warm is None:
         return bare, missing

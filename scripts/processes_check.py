@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from kernel_check import ROOT, evcxr_process, print_report, run, shared_setup_cell
+from kernel_check import ROOT, evcxr_process, print_report, run, shared_setup_cell, stat_fields
 
 from jupyter_client import KernelManager
 
@@ -46,10 +46,9 @@ def cmdline(pid):
 def alive(pid):
     """Runs and is not a zombie."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat_fields(f"/proc/{pid}/stat")[0] != "Z"
     except OSError:
         return False
-    return stat[stat.rindex(")") + 2] != "Z"
 
 
 def pids():
@@ -88,8 +87,9 @@ def tagged(tag):
 
 def kernel_facts(guard):
     """The tag, private folder and build folder the guard gave its kernel."""
-    env = environment(evcxr_process(guard))
-    return {"guard": guard, "evcxr": evcxr_process(guard), "tag": env.get("HPR_KERNEL_TAG"),
+    evcxr = evcxr_process(guard)
+    env = environment(evcxr)
+    return {"guard": guard, "evcxr": evcxr, "tag": env.get("HPR_KERNEL_TAG"),
             "work_dir": env.get("HPR_WORK_DIR"), "build_dir": env.get("EVCXR_TMPDIR"), "tmpdir": env.get("TMPDIR")}
 
 

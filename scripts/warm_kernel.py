@@ -5,18 +5,14 @@ Runs the shared setup cell in one `rust` kernel started in notebooks/ and exits;
 build folder holds an hpr library newer than hpr's sources and Cargo.lock. Exit status 1, with the cell's error,
 if the cell fails.
 """
-import os
 import sys
-from pathlib import Path
 
-from kernel_check import ROOT, run, shared_setup_cell, started_kernel
+from kernel_check import ROOT, build_slots, run, shared_setup_cell, started_kernel
 
 
 def built_since_last_change():
     """Whether a build folder holds an hpr library newer than hpr's sources and the lock file."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    slots = Path(os.environ.get("HPR_EVCXR_BUILD_DIR") or cache / "hpr/evcxr-build")
-    libraries = [*slots.glob("slot-*/target/*/debug/deps/libhpr-*.rlib")]
+    libraries = [*build_slots().glob("slot-*/target/*/debug/deps/libhpr-*.rlib")]
     if not libraries:
         return False
     sources = [ROOT / "Cargo.lock", ROOT / "helpers/Cargo.toml", *(ROOT / "helpers/src").rglob("*")]
