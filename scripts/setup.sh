@@ -21,6 +21,31 @@ fi
 
 have() { command -v "$1" >/dev/null; }
 
+# evcxr_jupyter, built from its crates.io sources with scripts/evcxr/*.patch applied to evcxr
+# (how it drives rust-analyzer, see docs/kernel.md). Its build is most of a new machine's setup,
+# so it runs in the background while the steps below wait on the network (Debian packages, Python
+# packages, crates), and setup waits for it before registering the kernel.
+evcxr_build=
+if ! scripts/evcxr/install.sh --check; then
+    step "building evcxr_jupyter $evcxr_version with scripts/evcxr's patches, in the background (5-30 minutes on 2 cores, once)"
+    mkdir -p target
+    # In a process group of its own, so that setup stopped early (a failed step, Ctrl-C) stops
+    # cargo and rustc with it.
+    setsid scripts/evcxr/install.sh > target/evcxr-install.log 2>&1 &
+    evcxr_build=$!
+    trap '[ -z "$evcxr_build" ] || kill -- "-$evcxr_build" "$evcxr_build" 2>/dev/null || true' EXIT
+fi
+wait_for_evcxr() {
+    [ -n "$evcxr_build" ] || return 0
+    step "waiting for evcxr_jupyter's build to finish"
+    if ! wait "$evcxr_build"; then
+        evcxr_build=
+        cat target/evcxr-install.log >&2
+        fail "building evcxr_jupyter failed (its output is above, and in target/evcxr-install.log)"
+    fi
+    evcxr_build=
+}
+
 # Installs the Debian package $1 (as root, with apt-get) unless the check after $2 passes; $2 says
 # what it is for. Without root or apt-get, says how to install it instead.
 debian_package() {
@@ -70,12 +95,6 @@ fi
 # fails without it, as the Redis tests fail without redis-server.
 debian_package chromium "the JupyterLab browser test" have chromium
 
-# evcxr_jupyter, built from its crates.io sources with scripts/evcxr/*.patch applied to evcxr
-# (how it drives rust-analyzer, see docs/kernel.md).
-if ! scripts/evcxr/install.sh --check; then
-    step "building evcxr_jupyter $evcxr_version with scripts/evcxr's patches (5-30 minutes on 2 cores, once)"
-    scripts/evcxr/install.sh
-fi
 
 python=${PYTHON:-python3}
 command -v "$python" >/dev/null || fail "$python not found: install the Python version that environment.yml pins"
@@ -103,6 +122,7 @@ fi
 # The kernel is registered inside .venv, not in the user's Jupyter; the Makefile puts this
 # directory first on JUPYTER_PATH.
 # Its launcher (scripts/evcxr-kernel) gives each kernel a build folder that the next one reuses.
+wait_for_evcxr
 kernel_json=.venv/share/jupyter/kernels/rust/kernel.json
 launcher="$root/scripts/evcxr-kernel"
 if ! grep -qF "\"$launcher\"" "$kernel_json" 2>/dev/null; then
