@@ -218,6 +218,9 @@ fn applied_in(mode: Option<&str>, settings: &Timeit, sharers: usize) -> Result<T
     }
 }
 
+/// No batch grows past this many calls (code the optimiser removed takes no measurable time).
+const MAX_LOOPS: u64 = 1_000_000_000_000;
+
 /// Loop count and run count chosen for one piece of code.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Plan {
@@ -261,19 +264,18 @@ pub(crate) fn plan_runs(
             notes,
         });
     }
-    let mut loops: u64 = 10;
-    loop {
-        let seconds = runner(loops)?;
-        if seconds >= run_target {
-            break;
-        }
-        // Once a batch is far above the timer's resolution, extrapolate instead of growing.
-        if seconds >= 1e-3 || seconds >= 1000.0 * clock.resolution {
-            let scaled = (loops as f64 * run_target / seconds).ceil();
-            loops = (scaled as u64).max(loops + 1);
-            break;
-        }
+    // Grow the batch until it lasts far longer than the timer's resolution, then scale it to the
+    // target: up for fast code, and down when one batch already overshoots, so that no run lasts
+    // more than the target (a 100 ms call is not run 10 times per run when the target is 200 ms).
+    let (mut loops, mut seconds): (u64, f64) = (1, first_call);
+    while seconds < 1e-3 && seconds < 1000.0 * clock.resolution && loops < MAX_LOOPS {
         loops = loops.saturating_mul(10);
+        seconds = runner(loops)?;
+    }
+    if seconds > 0.0 {
+        // Rounded down, so that a run never outlasts the target (the budget reserved one each).
+        let scaled = (loops as f64 * run_target / seconds * (1.0 + 1e-9)).floor();
+        loops = (scaled as u64).clamp(1, MAX_LOOPS);
     }
     Ok(Plan {
         loops,
@@ -321,6 +323,32 @@ mod tests {
             "{:?}",
             plan.notes
         );
+    }
+
+    #[test]
+    fn no_plan_outlasts_its_share_of_the_budget() {
+        // 3 runs for each of 6 candidates in 6 s: a share of 1 s, runs of 0.2 s.
+        let settings = Timeit::new().runs(3).budget(Duration::from_secs(6));
+        let share: f64 = 1.0;
+        for seconds_per_call in [1e-7, 1e-5, 1e-3, 0.01, 0.05, 0.1, 0.15, 0.19, 0.3, 0.6, 2.0] {
+            let spent = Cell::new(0.0);
+            let mut runner: BatchRunner<'_> = Box::new(|loops| {
+                let seconds = loops as f64 * seconds_per_call;
+                spent.set(spent.get() + seconds);
+                Ok(seconds)
+            });
+            let plan = plan_runs(&mut runner, &settings, 6, clock()).unwrap();
+            let total = spent.get() + (plan.runs as u64 * plan.loops) as f64 * seconds_per_call;
+            // Code slower than half the share gets its first call and one run, whatever they take.
+            let allowed = share.max(2.0 * seconds_per_call) * (1.0 + 1e-9);
+            assert!(
+                total <= allowed,
+                "{seconds_per_call} s per call: {} runs of {} loops, {total} s in all",
+                plan.runs,
+                plan.loops
+            );
+            assert!(plan.runs >= 1 && plan.loops >= 1);
+        }
     }
 
     #[test]
