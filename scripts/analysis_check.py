@@ -1,6 +1,6 @@
 """What evcxr's rust-analyzer answers right after a cell adds dependencies, through a real client.
 
-The patched evcxr (scripts/evcxr) analyses a new dependency graph in a background thread and
+The patched evcxr (kernel/evcxr) analyses a new dependency graph in a background thread and
 replies to the cell that added it before that analysis ends. This runs the chapters' shared
 setup cell, then at once asks for completions (as JupyterLab's Tab does) of a method on a std
 type and of an hpr function, then keeps a variable of an hpr type across cells. From the setup

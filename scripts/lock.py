@@ -5,7 +5,7 @@ The kernels build from Cargo.lock: `kernel/deps` is a workspace member, never co
 lists every notebook's chapter `:dep` line (hpr is a member itself) and the dependencies of the
 extension chapter 08 builds with maturin (extensions/julia_ext, outside the workspace), so one
 resolution covers them all, features included. The launcher hands that lock file to every kernel
-build (see helpers/cell-cargo), setup copies it beside the extension, and setup downloads every
+build (see kernel/cell-cargo), setup copies it beside the extension, and setup downloads every
 crate in it, so nothing resolves after setup.
 
     lock.py                      check both lock files against the notebooks and environment.yml

@@ -10,7 +10,7 @@ use std::process::Command;
 
 /// The first code cell of every notebook starts with exactly these lines, so that every
 /// notebook compiles `hpr` identically and evcxr's compile cache is shared between them. The
-/// kernel's launcher switches that cache on (helpers/cell-cargo), not a `:cache` line.
+/// kernel's launcher switches that cache on (kernel/cell-cargo), not a `:cache` line.
 pub const SETUP_LINES: &str = ":opt 3
 :build_env CARGO_PROFILE_DEV_OVERFLOW_CHECKS=false
 :build_env CARGO_PROFILE_DEV_DEBUG_ASSERTIONS=false
