@@ -19,7 +19,7 @@ setup:
 
 run: setup
 	@test -n "$(NOTEBOOKS)" || { echo "no notebook matches NB=$(NB) in notebooks/"; exit 1; }
-	$(PYTHON) scripts/nbexec.py --out build $(NOTEBOOKS)
+	$(PYTHON) harness/nbexec.py --out build $(NOTEBOOKS)
 
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)
@@ -47,14 +47,14 @@ bench: bench-kernel
 
 # How fast the kernel answers: start to first cell, trivial cells with and without hpr or polars.
 bench-kernel: setup
-	$(PYTHON) scripts/kernel_bench.py
+	$(PYTHON) kernel/checks/kernel_bench.py
 
 # Versions change only here: Cargo.lock and python-lock.txt take what the notebooks' :dep lines
 # and environment.yml gained, keeping every other version; UPGRADE=all moves everything to the
 # newest releases, UPGRADE="polars numpy" those alone. Then `make test`, and commit both files.
 UPGRADE ?=
 lock:
-	python3 scripts/lock.py $(if $(strip $(UPGRADE)),--upgrade $(UPGRADE),--write)
+	python3 kernel/lock.py $(if $(strip $(UPGRADE)),--upgrade $(UPGRADE),--write)
 
 # Also what kernels that were killed left: their processes and private folders in /tmp.
 clean:

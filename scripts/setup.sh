@@ -110,7 +110,7 @@ if [ ! -x .venv/bin/python ]; then
     step "creating the Python environment .venv"
     "$python" -m venv .venv || fail "'$python -m venv' failed (on Debian: apt-get install python3-venv)"
 fi
-# python-lock.txt fixes every package's version and the hashes of its files (scripts/lock.py
+# python-lock.txt fixes every package's version and the hashes of its files (kernel/lock.py
 # writes it from environment.yml), so a new release on PyPI cannot change a baseline.
 if ! cmp -s python-lock.txt .venv/hpr-python-lock.txt; then
     step "installing the Python packages of python-lock.txt into .venv"

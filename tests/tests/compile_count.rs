@@ -8,7 +8,7 @@
 //! (`kernel/evcxr/3-runtime-crate.patch`) compiles it once as a crate of its own, where evcxr
 //! 0.22 pastes it into every such cell for rustc to compile again.
 
-use notebook_tests::{jupyter_script, parse_report, python, root, source};
+use notebook_tests::{jupyter_script, parse_report, python, root, source, RUNNER};
 use serde_json::Value;
 use std::path::Path;
 
@@ -39,7 +39,7 @@ fn run(name: &str) -> Run {
         std::env::var("PATH").unwrap_or_default()
     );
     let python = python().unwrap_or_else(|e| panic!("{e}"));
-    jupyter_script(&python, "nbexec.py")
+    jupyter_script(&python, RUNNER)
         .env("PATH", path)
         .env("HPR_RUSTC_LOG", &log)
         .arg("--report")

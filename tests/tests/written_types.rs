@@ -5,7 +5,7 @@
 //! with evcxr's message for a variable whose type changed: a struct redefined with the same field
 //! names keeps its TypeId, and its kept value was handed back read with the new layout.
 //!
-//! Both tests read one run of `scripts/written_types_check.py`, which drives real kernels.
+//! Both tests read one run of `kernel/checks/written_types_check.py`, which drives real kernels.
 
 use notebook_tests::written_types_check;
 use serde_json::Value;

@@ -36,7 +36,7 @@ ENVIRONMENT = ROOT / "environment.yml"
 UV = "uv==0.13.9"
 TABLE = "[target.'cfg(any())'.dependencies]"
 HEADER = """\
-# Written by scripts/lock.py from the notebooks' :dep lines and the dependencies of extensions/
+# Written by kernel/lock.py from the notebooks' :dep lines and the dependencies of extensions/
 # (`make lock`): edit those, not this. Never compiled (no platform matches cfg(any())): it brings
 # every crate a notebook builds into the workspace's Cargo.lock, which fixes their versions.
 [package]
@@ -237,7 +237,7 @@ def write_python(upgrade: list[str]) -> None:
     body = PYTHON_LOCK.read_text()
     PYTHON_LOCK.write_text(
         "# Every Python package of .venv at one version, with the sha256 of each of its files.\n"
-        "# Written by scripts/lock.py from environment.yml (`make lock`): edit that, not this.\n" + body
+        "# Written by kernel/lock.py from environment.yml (`make lock`): edit that, not this.\n" + body
     )
 
 

@@ -55,7 +55,7 @@ from jupyter_client import KernelManager
 
 from kernel_check import evcxr_process, shared_setup_cell, stat_fields
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The bench's build folders: outside the repository (cargo would take them for workspace
 # members), and kept while evcxr's cache needs them (see release_build_folder).
 CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
