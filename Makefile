@@ -35,7 +35,8 @@ test: setup
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked -p hpr --no-deps
 	cargo test --locked --workspace --no-run --quiet
 	@mkdir -p target; \
-	cargo test --locked --no-fail-fast -p notebook-tests --test notebooks --test polars_categoricals \
+	cargo test --locked --no-fail-fast -p notebook-tests \
+	    --test book_notebooks --test book_polars_categoricals \
 	    > target/notebooks-test.log 2>&1 & notebooks=$$!; \
 	cargo test --locked --workspace --no-fail-fast -- $(NOTEBOOKS_LANE:%=--skip %); others=$$?; \
 	wait $$notebooks; status=$$?; \

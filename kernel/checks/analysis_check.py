@@ -8,7 +8,7 @@ cell on, until it has seen them, it reads the nice value of the threads that run
 (none seen is reported as such, not as a pass). Last, it keeps a
 variable whose type the cell writes out in full, which evcxr then keeps as written without asking
 rust-analyzer, and lists the kernel's variables with `:vars`. Prints one JSON object; the
-notebook harness (tests/tests/evcxr_build.rs) asserts on it.
+notebook harness (tests/tests/kernel_evcxr_build.rs) asserts on it.
 """
 import threading
 import time

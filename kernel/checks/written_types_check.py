@@ -15,7 +15,7 @@ Two ways a written type used to break or corrupt a session (issue 29):
 
 Every cell's stream output is collected until a marker printed after it has arrived (evcxr can
 deliver a cell's stderr after the cell has finished). Prints one JSON object; the notebook harness
-(tests/tests/written_types.rs) asserts on it.
+(tests/tests/kernel_written_types.rs) asserts on it.
 """
 
 import sys
