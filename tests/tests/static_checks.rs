@@ -99,10 +99,15 @@ fn lock_check(args: &[&std::ffi::OsStr]) -> std::process::Output {
 #[test]
 fn every_path_the_documents_name_exists() {
     let root = root();
-    let mut documents: Vec<PathBuf> = ["README.md", "CONTRIBUTING.md", "helpers/README.md"]
-        .iter()
-        .map(|name| root.join(name))
-        .collect();
+    let mut documents: Vec<PathBuf> = [
+        "README.md",
+        "CONTRIBUTING.md",
+        "helpers/README.md",
+        "kernel/README.md",
+    ]
+    .iter()
+    .map(|name| root.join(name))
+    .collect();
     let docs = root.join("docs");
     if let Ok(entries) = std::fs::read_dir(&docs) {
         let mut pages: Vec<PathBuf> = entries
