@@ -19,7 +19,7 @@ setup:
 
 run: setup
 	@test -n "$(NOTEBOOKS)" || { echo "no notebook matches NB=$(NB) in notebooks/"; exit 1; }
-	$(PYTHON) scripts/nbexec.py --out build $(NOTEBOOKS)
+	$(PYTHON) harness/nbexec.py --out build $(NOTEBOOKS)
 
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)
@@ -35,7 +35,8 @@ test: setup
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked -p hpr --no-deps
 	cargo test --locked --workspace --no-run --quiet
 	@mkdir -p target; \
-	cargo test --locked --no-fail-fast -p notebook-tests --test notebooks --test polars_categoricals \
+	cargo test --locked --no-fail-fast -p notebook-tests \
+	    --test book_notebooks --test book_polars_categoricals \
 	    > target/notebooks-test.log 2>&1 & notebooks=$$!; \
 	cargo test --locked --workspace --no-fail-fast -- $(NOTEBOOKS_LANE:%=--skip %); others=$$?; \
 	wait $$notebooks; status=$$?; \
@@ -47,14 +48,14 @@ bench: bench-kernel
 
 # How fast the kernel answers: start to first cell, trivial cells with and without hpr or polars.
 bench-kernel: setup
-	$(PYTHON) scripts/kernel_bench.py
+	$(PYTHON) kernel/checks/kernel_bench.py
 
 # Versions change only here: Cargo.lock and python-lock.txt take what the notebooks' :dep lines
 # and environment.yml gained, keeping every other version; UPGRADE=all moves everything to the
 # newest releases, UPGRADE="polars numpy" those alone. Then `make test`, and commit both files.
 UPGRADE ?=
 lock:
-	python3 scripts/lock.py $(if $(strip $(UPGRADE)),--upgrade $(UPGRADE),--write)
+	python3 kernel/lock.py $(if $(strip $(UPGRADE)),--upgrade $(UPGRADE),--write)
 
 # Also what kernels that were killed left: their processes and private folders in /tmp.
 clean:

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-evcxr_version=$(scripts/evcxr/install.sh --version)
+evcxr_version=$(kernel/evcxr/install.sh --version)
 export PATH="$HOME/.cargo/bin:$PATH"
 
 step() { printf '==> %s\n' "$*"; }
@@ -21,17 +21,17 @@ fi
 
 have() { command -v "$1" >/dev/null; }
 
-# evcxr_jupyter, built from its crates.io sources with scripts/evcxr/*.patch applied to evcxr
+# evcxr_jupyter, built from its crates.io sources with kernel/evcxr/*.patch applied to evcxr
 # (how it drives rust-analyzer, see docs/kernel.md). Its build is most of a new machine's setup,
 # so it runs in the background while the steps below wait on the network (Debian packages, Python
 # packages, crates), and setup waits for it before registering the kernel.
 evcxr_build=
-if ! scripts/evcxr/install.sh --check; then
-    step "building evcxr_jupyter $evcxr_version with scripts/evcxr's patches, in the background (5-30 minutes on 2 cores, once)"
+if ! kernel/evcxr/install.sh --check; then
+    step "building evcxr_jupyter $evcxr_version with kernel/evcxr's patches, in the background (5-30 minutes on 2 cores, once)"
     mkdir -p target
     # In a process group of its own, so that setup stopped early (a failed step, Ctrl-C) stops
     # cargo and rustc with it.
-    setsid scripts/evcxr/install.sh > target/evcxr-install.log 2>&1 &
+    setsid kernel/evcxr/install.sh > target/evcxr-install.log 2>&1 &
     evcxr_build=$!
     trap '[ -z "$evcxr_build" ] || kill -- "-$evcxr_build" "$evcxr_build" 2>/dev/null || true' EXIT
 fi
@@ -110,7 +110,7 @@ if [ ! -x .venv/bin/python ]; then
     step "creating the Python environment .venv"
     "$python" -m venv .venv || fail "'$python -m venv' failed (on Debian: apt-get install python3-venv)"
 fi
-# python-lock.txt fixes every package's version and the hashes of its files (scripts/lock.py
+# python-lock.txt fixes every package's version and the hashes of its files (kernel/lock.py
 # writes it from environment.yml), so a new release on PyPI cannot change a baseline.
 if ! cmp -s python-lock.txt .venv/hpr-python-lock.txt; then
     step "installing the Python packages of python-lock.txt into .venv"
@@ -121,10 +121,10 @@ fi
 
 # The kernel is registered inside .venv, not in the user's Jupyter; the Makefile puts this
 # directory first on JUPYTER_PATH.
-# Its launcher (scripts/evcxr-kernel) gives each kernel a build folder that the next one reuses.
+# Its launcher (kernel/launcher) gives each kernel a build folder that the next one reuses.
 wait_for_evcxr
 kernel_json=.venv/share/jupyter/kernels/rust/kernel.json
-launcher="$root/scripts/evcxr-kernel"
+launcher="$root/kernel/launcher"
 if ! grep -qF "\"$launcher\"" "$kernel_json" 2>/dev/null; then
     step "registering the evcxr kernel 'rust' in .venv"
     JUPYTER_PATH="$root/.venv/share/jupyter" evcxr_jupyter --install >/dev/null
@@ -154,7 +154,7 @@ services=()
 for manifest in services/*/Cargo.toml; do
     [ -f "$manifest" ] && services+=("$(basename "$(dirname "$manifest")")")
 done
-# With them, the cargo the kernel's launcher gives evcxr (helpers/cell-cargo): it replays a
+# With them, the cargo the kernel's launcher gives evcxr (kernel/cell-cargo): it replays a
 # cell's rustc command when only the cell changed, instead of cargo checking the whole graph;
 # and the process the launcher runs the kernel in (kernel/guard): its build-folder slot, its
 # private folder, and no process left behind.

@@ -6,8 +6,11 @@ build folder holds an hpr library newer than hpr's sources and Cargo.lock. Exit 
 if the cell fails.
 """
 import sys
+from pathlib import Path
 
-from kernel_check import ROOT, build_slots, run, shared_setup_cell, started_kernel
+# The kernel checks' helpers start a kernel and find its build folders (kernel/checks).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel" / "checks"))
+from kernel_check import ROOT, build_slots, run, shared_setup_cell, started_kernel  # noqa: E402
 
 
 def built_since_last_change():

@@ -3,7 +3,7 @@
 //! A notebook asserts what must be true everywhere (checksums, counts, equal results). Whether two
 //! threads beat one, or a latency step sits at the L2 size, depends on the machine and on what
 //! else it runs at that moment. Such a claim is printed with the verdict of this run, so the
-//! reader sees it, and the notebook runner (`scripts/nbexec.py`) lists the claims a run did not
+//! reader sees it, and the notebook runner (`harness/nbexec.py`) lists the claims a run did not
 //! show without failing the notebook.
 
 use std::fmt::Display;

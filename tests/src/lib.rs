@@ -1,6 +1,6 @@
 //! The notebook test harness: static checks of every notebook, and execution through Jupyter.
 //!
-//! Execution goes through `scripts/nbexec.py` (Jupyter's own client, nbclient), which classifies
+//! Execution goes through `harness/nbexec.py` (Jupyter's own client, nbclient), which classifies
 //! every cell's outputs; this crate runs it, reads its JSON report and turns failures into test
 //! failures that name the notebook, the cell and the reason.
 
@@ -10,7 +10,7 @@ use std::process::Command;
 
 /// The first code cell of every notebook starts with exactly these lines, so that every
 /// notebook compiles `hpr` identically and evcxr's compile cache is shared between them. The
-/// kernel's launcher switches that cache on (helpers/cell-cargo), not a `:cache` line.
+/// kernel's launcher switches that cache on (kernel/cell-cargo), not a `:cache` line.
 pub const SETUP_LINES: &str = ":opt 3
 :build_env CARGO_PROFILE_DEV_OVERFLOW_CHECKS=false
 :build_env CARGO_PROFILE_DEV_DEBUG_ASSERTIONS=false
@@ -28,6 +28,9 @@ pub const MAX_LINE_CHARS: usize = 100;
 /// The cell tag that lifts both limits for one cell, for the rare cell that cannot be split
 /// (e.g. a Python script passed as one string). Use it with a sentence in the notebook saying why.
 pub const LONG_CELL_TAG: &str = "long-cell";
+
+/// The notebook runner, from the workspace root.
+pub const RUNNER: &str = "harness/nbexec.py";
 
 /// The workspace root (the parent of this crate).
 pub fn root() -> PathBuf {
@@ -176,7 +179,7 @@ pub struct Outcome {
 pub struct Failure {
     /// Index of the cell in the notebook (code and markdown counted), if a cell failed.
     pub cell: Option<u64>,
-    /// Why it failed, as `scripts/nbexec.py` names it: `compile_error`, `panic`, `timeout`, …
+    /// Why it failed, as `harness/nbexec.py` names it: `compile_error`, `panic`, `timeout`, …
     /// (docs/harness.md lists every reason).
     pub reason: String,
     /// What the cell printed or why it stopped.
@@ -247,7 +250,7 @@ pub fn execute_with_env(
     let report = report_dir.join(format!("report-{}.json", std::process::id()));
     // Results are kept, as `make run` keeps them in build/results, so that chapter 13 (which
     // reads every chapter's) runs in the tests too.
-    let status = jupyter_script(&python, "nbexec.py")
+    let status = jupyter_script(&python, RUNNER)
         .arg("--report")
         .arg(&report)
         .arg("--results")
@@ -270,8 +273,8 @@ pub fn execute_with_env(
     parse_report(&text)
 }
 
-/// A command running `scripts/<script>` in the project's Python, with the project's `rust`
-/// kernel first on Jupyter's path and evcxr on `PATH`.
+/// A command running `script` (a path from the workspace root, e.g. [`RUNNER`]) in the project's
+/// Python, with the project's `rust` kernel first on Jupyter's path and evcxr on `PATH`.
 pub fn jupyter_script(python: &Path, script: &str) -> Command {
     let root = root();
     let jupyter_path = match std::env::var("JUPYTER_PATH") {
@@ -282,40 +285,45 @@ pub fn jupyter_script(python: &Path, script: &str) -> Command {
     };
     let mut command = Command::new(python);
     command
-        .arg(root.join("scripts").join(script))
+        .arg(root.join(script))
         .env("JUPYTER_PATH", jupyter_path)
         .env("PATH", path_with_cargo_bin())
         .current_dir(&root);
     command
 }
 
-/// Runs `scripts/interrupt_check.py` and returns its JSON report: what interrupting a running
-/// cell does to the kernel.
+/// Runs `kernel/checks/interrupt_check.py` and returns its JSON report: what interrupting a
+/// running cell does to the kernel.
 pub fn interrupt_check() -> Result<Value, String> {
-    kernel_check("interrupt_check.py", "interrupt.kernel.log")
+    kernel_check("kernel/checks/interrupt_check.py", "interrupt.kernel.log")
 }
 
-/// Runs `scripts/analysis_check.py` and returns its JSON report: completions and a kept variable
-/// right after the shared setup cell, while evcxr still analyses hpr's crates in the background.
+/// Runs `kernel/checks/analysis_check.py` and returns its JSON report: completions and a kept
+/// variable right after the shared setup cell, while evcxr still analyses hpr's crates in the
+/// background.
 pub fn analysis_check() -> Result<Value, String> {
-    kernel_check("analysis_check.py", "analysis.kernel.log")
+    kernel_check("kernel/checks/analysis_check.py", "analysis.kernel.log")
 }
 
-/// Runs `scripts/processes_check.py` and returns its JSON report: which processes and files of a
-/// kernel are left after an interrupt, a kill of evcxr_jupyter, of the kernel's process group, and
-/// of the process that started it, and after a kernel without a build-folder slot.
+/// Runs `kernel/checks/processes_check.py` and returns its JSON report: which processes and files
+/// of a kernel are left after an interrupt, a kill of evcxr_jupyter, of the kernel's process
+/// group, and of the process that started it, and after a kernel without a build-folder slot.
 pub fn processes_check() -> Result<Value, String> {
-    kernel_check("processes_check.py", "processes.kernel.log")
+    kernel_check("kernel/checks/processes_check.py", "processes.kernel.log")
 }
 
-/// Runs `scripts/written_types_check.py` and returns its JSON report: cells with `_` in a written
-/// type, then a struct redefined while variables of it are kept, each part in a kernel of its own.
+/// Runs `kernel/checks/written_types_check.py` and returns its JSON report: cells with `_` in a
+/// written type, then a struct redefined while variables of it are kept, each part in a kernel of
+/// its own.
 pub fn written_types_check() -> Result<Value, String> {
-    kernel_check("written_types_check.py", "written-types.kernel.log")
+    kernel_check(
+        "kernel/checks/written_types_check.py",
+        "written-types.kernel.log",
+    )
 }
 
-/// Runs a script that drives one kernel and prints a JSON report; the kernel's output goes to
-/// `log` under target/notebook-reports/kernel-logs.
+/// Runs `script` (a path from the workspace root), which drives one kernel and prints a JSON
+/// report; the kernel's output goes to `log` under target/notebook-reports/kernel-logs.
 fn kernel_check(script: &str, log: &str) -> Result<Value, String> {
     let python = python()?;
     let log_dir = root().join("target/notebook-reports/kernel-logs");
@@ -336,11 +344,11 @@ fn kernel_check(script: &str, log: &str) -> Result<Value, String> {
     serde_json::from_str(stdout.trim()).map_err(|e| format!("unreadable report {stdout:?}: {e}"))
 }
 
-/// Runs `scripts/browser_check.py`: opens `notebook` in JupyterLab in headless Chromium, runs all
+/// Runs `harness/browser_check.py`: opens `notebook` in JupyterLab in headless Chromium, runs all
 /// its cells, and returns the JSON report (status, rendered tables and plots, problems).
 pub fn browser_check(notebook: &Path, screenshot: &Path) -> Result<Value, String> {
     let python = python()?;
-    let output = jupyter_script(&python, "browser_check.py")
+    let output = jupyter_script(&python, "harness/browser_check.py")
         .arg(notebook)
         .arg("--screenshot")
         .arg(screenshot)
@@ -350,7 +358,7 @@ pub fn browser_check(notebook: &Path, screenshot: &Path) -> Result<Value, String
     let last_line = stdout.lines().last().unwrap_or_default();
     serde_json::from_str(last_line).map_err(|e| {
         format!(
-            "browser_check.py gave no report ({}, {e}):\n{stdout}\n{}",
+            "harness/browser_check.py gave no report ({}, {e}):\n{stdout}\n{}",
             output.status,
             String::from_utf8_lossy(&output.stderr)
         )
@@ -477,12 +485,12 @@ mod tests {
 
     #[test]
     fn the_runner_knows_every_type_hpr_renders() {
-        let runner = std::fs::read_to_string(root().join("scripts/nbexec.py")).unwrap();
+        let runner = std::fs::read_to_string(root().join(RUNNER)).unwrap();
         let listed = |name: &str| -> Vec<String> {
             let line = runner
                 .lines()
                 .find(|l| l.starts_with(&format!("{name} = [")))
-                .unwrap_or_else(|| panic!("scripts/nbexec.py has no `{name} = [...]` line"));
+                .unwrap_or_else(|| panic!("harness/nbexec.py has no `{name} = [...]` line"));
             line.split('"')
                 .skip(1)
                 .step_by(2)
@@ -492,34 +500,34 @@ mod tests {
         assert_eq!(
             listed("HPR_RENDERED_TYPES"),
             hpr::RENDERED_TYPES,
-            "scripts/nbexec.py's HPR_RENDERED_TYPES and hpr::RENDERED_TYPES disagree"
+            "harness/nbexec.py's HPR_RENDERED_TYPES and hpr::RENDERED_TYPES disagree"
         );
         assert_eq!(
             listed("HPR_ERROR_VARIANTS"),
             hpr::HprError::VARIANT_NAMES,
-            "scripts/nbexec.py's HPR_ERROR_VARIANTS and hpr::HprError::VARIANT_NAMES disagree"
+            "harness/nbexec.py's HPR_ERROR_VARIANTS and hpr::HprError::VARIANT_NAMES disagree"
         );
     }
 
     #[test]
     fn the_runner_looks_for_hprs_claim_marker() {
-        let runner = std::fs::read_to_string(root().join("scripts/nbexec.py")).unwrap();
+        let runner = std::fs::read_to_string(root().join(RUNNER)).unwrap();
         assert!(
             runner.contains(&format!("CLAIM_NOT_SEEN = \"{}\"", hpr::CLAIM_NOT_SEEN)),
-            "scripts/nbexec.py and hpr::CLAIM_NOT_SEEN disagree"
+            "harness/nbexec.py and hpr::CLAIM_NOT_SEEN disagree"
         );
     }
 
     #[test]
     fn the_runner_and_hpr_name_the_same_results_variables() {
-        let runner = std::fs::read_to_string(root().join("scripts/nbexec.py")).unwrap();
+        let runner = std::fs::read_to_string(root().join(RUNNER)).unwrap();
         for (name, value) in [
             ("RESULTS_FILE_ENV", hpr::RESULTS_FILE_ENV),
             ("RESULTS_DIR_ENV", hpr::RESULTS_DIR_ENV),
         ] {
             assert!(
                 runner.contains(&format!("{name} = \"{value}\"")),
-                "scripts/nbexec.py's {name} and hpr::{name} disagree"
+                "harness/nbexec.py's {name} and hpr::{name} disagree"
             );
         }
     }

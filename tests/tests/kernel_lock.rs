@@ -1,5 +1,5 @@
 //! A kernel builds the versions of the kernels' lock file, whatever the registry offers (see
-//! helpers/cell-cargo's `lock`): with a newer release of a locked crate in the registry, the kernel
+//! kernel/cell-cargo's `lock`): with a newer release of a locked crate in the registry, the kernel
 //! still builds the locked one, and it refuses a crate the lock file lacks, by name. The registry
 //! here is a folder of crates the test writes (cargo's directory source in place of crates.io),
 //! so the test needs no network and proves what a release on crates.io would do.

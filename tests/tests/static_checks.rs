@@ -53,13 +53,13 @@ fn the_readme_shows_the_setup_cell_the_checks_enforce() {
 
 /// Cargo.lock holds every crate of every notebook's `:dep` lines (through kernel/deps), no
 /// notebook fixes a version itself, and python-lock.txt holds every package environment.yml pins:
-/// scripts/lock.py checks it.
+/// kernel/lock.py checks it.
 #[test]
 fn the_lock_files_cover_the_notebooks_and_the_environment() {
     let output = lock_check(&[]);
     assert!(
         output.status.success(),
-        "scripts/lock.py found problems:\n{}{}",
+        "kernel/lock.py found problems:\n{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
@@ -84,25 +84,30 @@ fn the_lock_check_names_what_the_lock_file_lacks() {
 fn lock_check(args: &[&std::ffi::OsStr]) -> std::process::Output {
     let python = python().unwrap_or_else(|e| panic!("{e}"));
     std::process::Command::new(python)
-        .arg(root().join("scripts/lock.py"))
+        .arg(root().join("kernel/lock.py"))
         .args(args)
         .output()
-        .expect("runs scripts/lock.py")
+        .expect("runs kernel/lock.py")
 }
 
 /// Every path the reader's documents name exists: the relative target of each markdown link
 /// (`[text](path)`, its `#anchor` dropped; web links and rustdoc's item links such as
 /// `plot::LineChart` or `fn@machine` are not files) and each backticked path into the tree (one
-/// that starts with a top-level folder, e.g. `scripts/nbexec.py`; `*` matches within a name, and
+/// that starts with a top-level folder, e.g. `harness/nbexec.py`; `*` matches within a name, and
 /// a placeholder such as `<chapter>` ends the part that is checked). Folders the build makes
 /// (`.gitignore`'s `/target`, `/build`) are not in the tree and are not checked.
 #[test]
 fn every_path_the_documents_name_exists() {
     let root = root();
-    let mut documents: Vec<PathBuf> = ["README.md", "CONTRIBUTING.md", "helpers/README.md"]
-        .iter()
-        .map(|name| root.join(name))
-        .collect();
+    let mut documents: Vec<PathBuf> = [
+        "README.md",
+        "CONTRIBUTING.md",
+        "helpers/README.md",
+        "kernel/README.md",
+    ]
+    .iter()
+    .map(|name| root.join(name))
+    .collect();
     let docs = root.join("docs");
     if let Ok(entries) = std::fs::read_dir(&docs) {
         let mut pages: Vec<PathBuf> = entries
@@ -281,16 +286,16 @@ fn wildcard(pattern: &str, name: &str) -> bool {
 #[test]
 fn the_path_check_reads_links_spans_and_wildcards() {
     let text = "See [the guide](CONTRIBUTING.md#cells), [web](https://x.org), [`f`](fn@f), \
-                `scripts/nbexec.py`, `make run` and\n```\n`kernel/not-read`\n```\na `kernel/guard --flag\nvalue` span.";
+                `harness/nbexec.py`, `make run` and\n```\n`kernel/not-read`\n```\na `kernel/guard --flag\nvalue` span.";
     let (links, spans) = links_and_code_spans(text);
     let targets: Vec<_> = links.iter().filter_map(|l| file_target(l)).collect();
     assert_eq!(targets, ["CONTRIBUTING.md"]);
-    let folders = ["kernel".to_owned(), "scripts".to_owned()];
+    let folders = ["harness".to_owned(), "kernel".to_owned()];
     let paths: Vec<_> = spans
         .iter()
         .filter_map(|s| tree_path(s, &folders))
         .collect();
-    assert_eq!(paths, ["scripts/nbexec.py", "kernel/guard"]);
+    assert_eq!(paths, ["harness/nbexec.py", "kernel/guard"]);
     assert!(wildcard("*.patch", "1-library-roots.patch"));
     assert!(wildcard("03-*.ipynb", "03-vec-arrays-tuples.ipynb"));
     assert!(!wildcard("03-*.ipynb", "04-hashmap-hashset.ipynb"));

@@ -58,7 +58,7 @@ macro_rules! rendered {
             }
         )*
         /// The names of every type that renders in Jupyter. The notebook runner
-        /// (`scripts/nbexec.py`) flags a cell whose value starts with one of these followed by
+        /// (`harness/nbexec.py`) flags a cell whose value starts with one of these followed by
         /// `{` or `(`: evcxr could not call `evcxr_display` and printed a `Debug` dump.
         pub const RENDERED_TYPES: &[&str] = &[$(stringify!($type)),*];
     };

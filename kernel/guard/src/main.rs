@@ -1,5 +1,5 @@
 //! `hpr-kernel-guard`: the process Jupyter starts for the notebooks' `rust` kernel (through
-//! `scripts/evcxr-kernel`). It runs evcxr_jupyter as its child and makes sure that nothing the
+//! `kernel/launcher`). It runs evcxr_jupyter as its child and makes sure that nothing the
 //! kernel started outlives it, or outlives the cell that started it.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! hpr-cell-cargo (helpers/cell-cargo) in a real kernel: after the first cell, cells compile by
+//! hpr-cell-cargo (kernel/cell-cargo) in a real kernel: after the first cell, cells compile by
 //! replaying rustc, and a path dependency edited between two cells is rebuilt, not replayed stale;
 //! evcxr's `:dep` check runs cargo (from the lock file) in every kernel, so it sees a dependency
 //! change between kernels.

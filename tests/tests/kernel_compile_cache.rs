@@ -56,7 +56,7 @@ fn a_second_kernel_reuses_compiled_dependencies() {
     });
     std::fs::write(&probe, serde_json::to_string(&notebook).unwrap()).unwrap();
 
-    // Fill the cache first in a build folder the kernel launcher keeps (scripts/evcxr-kernel): a
+    // Fill the cache first in a build folder the kernel launcher keeps (kernel/launcher): a
     // crate whose build script writes a source file (serde's private.rs) is cached with that
     // file's path, and if the folder that built it were deleted, cargo would find the crate
     // stale in every later kernel and rebuild it and everything above it on every cell.

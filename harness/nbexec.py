@@ -1,7 +1,7 @@
 """Executes notebooks through Jupyter with the evcxr kernel and says, per cell, what went wrong.
 
 docs/harness.md describes this runner: how a cell fails, check mode (HPR_MODE), the time
-estimates (scripts/reference-timings.json, --write-reference) and what a run leaves. It stops a
+estimates (harness/reference-timings.json, --write-reference) and what a run leaves. It stops a
 notebook at its first failing cell, for one of these reasons:
 
   compile_error  an error output whose traceback is a compiler diagnostic
@@ -39,8 +39,11 @@ from pathlib import Path
 
 import nbformat
 from evcxr_client import EvcxrClient
-from kernel_check import build_slots
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+# Where the kernel keeps its build folders is the kernel's to say (kernel/checks/kernel_check.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel" / "checks"))
+from kernel_check import build_slots  # noqa: E402
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DIAGNOSTIC = re.compile(r"\[E\d{4}\]|^\s*error(\[E\d{4}\])?:|─\[ command_", re.MULTILINE)
@@ -387,7 +390,7 @@ def expected_timings(paths, results_dir, machine, mode):
 
 
 def write_reference(run, results_dir):
-    """Keeps one run's per-cell seconds in scripts/reference-timings.json, as `run`: full-bare
+    """Keeps one run's per-cell seconds in harness/reference-timings.json, as `run`: full-bare
     (a bare machine's first `make run`), full-warm (a `make run` after one) or check-warm (a
     check-mode run after one)."""
     mode = run.split("-")[0]
@@ -577,7 +580,7 @@ def main():
     parser.add_argument("--cell-timeout", type=int, default=600)
     parser.add_argument("--setup-timeout", type=int, default=2400)
     parser.add_argument("--write-reference", nargs=2, metavar=("RUN", "RESULTS"),
-                        help="keep a run's per-cell seconds in scripts/reference-timings.json as RUN "
+                        help="keep a run's per-cell seconds in harness/reference-timings.json as RUN "
                         "(full-bare, full-warm or check-warm), from its results folder")
     args = parser.parse_args()
     if args.write_reference:

@@ -1,4 +1,4 @@
-//! `hpr-cell-cargo`: the cargo that the notebooks' `rust` kernel runs (see `scripts/evcxr-kernel`).
+//! `hpr-cell-cargo`: the cargo that the notebooks' `rust` kernel runs (see `kernel/launcher`).
 //!
 //! Every cargo run in the kernel's build folder starts from the kernels' lock file (`lock`): the
 //! repository's `Cargo.lock`, written over the folder's before cargo resolves, so a kernel builds
@@ -67,7 +67,7 @@ fn run() -> Result<ExitCode, String> {
     let real_cargo = std::env::var_os(REAL_CARGO_ENV)
         .filter(|path| !path.is_empty())
         .ok_or_else(|| {
-            format!("{REAL_CARGO_ENV} is not set: start the kernel through scripts/evcxr-kernel")
+            format!("{REAL_CARGO_ENV} is not set: start the kernel through kernel/launcher")
         })?;
     let folder = std::env::current_dir().map_err(|e| format!("no current folder: {e}"))?;
     let Some(subcommand) = subcommand_in_kernel_folder(&args, &folder) else {

@@ -5,7 +5,7 @@ The kernels build from Cargo.lock: `kernel/deps` is a workspace member, never co
 lists every notebook's chapter `:dep` line (hpr is a member itself) and the dependencies of the
 extension chapter 08 builds with maturin (extensions/julia_ext, outside the workspace), so one
 resolution covers them all, features included. The launcher hands that lock file to every kernel
-build (see helpers/cell-cargo), setup copies it beside the extension, and setup downloads every
+build (see kernel/cell-cargo), setup copies it beside the extension, and setup downloads every
 crate in it, so nothing resolves after setup.
 
     lock.py                      check both lock files against the notebooks and environment.yml
@@ -36,7 +36,7 @@ ENVIRONMENT = ROOT / "environment.yml"
 UV = "uv==0.13.9"
 TABLE = "[target.'cfg(any())'.dependencies]"
 HEADER = """\
-# Written by scripts/lock.py from the notebooks' :dep lines and the dependencies of extensions/
+# Written by kernel/lock.py from the notebooks' :dep lines and the dependencies of extensions/
 # (`make lock`): edit those, not this. Never compiled (no platform matches cfg(any())): it brings
 # every crate a notebook builds into the workspace's Cargo.lock, which fixes their versions.
 [package]
@@ -237,7 +237,7 @@ def write_python(upgrade: list[str]) -> None:
     body = PYTHON_LOCK.read_text()
     PYTHON_LOCK.write_text(
         "# Every Python package of .venv at one version, with the sha256 of each of its files.\n"
-        "# Written by scripts/lock.py from environment.yml (`make lock`): edit that, not this.\n" + body
+        "# Written by kernel/lock.py from environment.yml (`make lock`): edit that, not this.\n" + body
     )
 
 

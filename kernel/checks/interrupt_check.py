@@ -3,7 +3,7 @@
 Defines a variable and a function, starts an endless loop, interrupts the kernel as JupyterLab's
 stop button does, then runs three cells. Prints one JSON object: how long the interrupted cell
 took to answer and with what status, and each later cell's status, value and error.
-The notebook harness (tests/tests/interrupt.rs) asserts on it.
+The notebook harness (tests/tests/kernel_interrupt.rs) asserts on it.
 """
 import time
 

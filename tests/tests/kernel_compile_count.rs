@@ -5,10 +5,10 @@
 //! gives every `Debug` type the method. The fixtures name `hpr-count-rustc` as cargo's rustc; it
 //! logs the exit status of every compilation of the cell crate, and how the cell reaches evcxr's
 //! runtime (the variable store every cell that keeps a variable calls): the patched evcxr
-//! (`scripts/evcxr/3-runtime-crate.patch`) compiles it once as a crate of its own, where evcxr
+//! (`kernel/evcxr/3-runtime-crate.patch`) compiles it once as a crate of its own, where evcxr
 //! 0.22 pastes it into every such cell for rustc to compile again.
 
-use notebook_tests::{jupyter_script, parse_report, python, root, source};
+use notebook_tests::{jupyter_script, parse_report, python, root, source, RUNNER};
 use serde_json::Value;
 use std::path::Path;
 
@@ -39,7 +39,7 @@ fn run(name: &str) -> Run {
         std::env::var("PATH").unwrap_or_default()
     );
     let python = python().unwrap_or_else(|e| panic!("{e}"));
-    jupyter_script(&python, "nbexec.py")
+    jupyter_script(&python, RUNNER)
         .env("PATH", path)
         .env("HPR_RUSTC_LOG", &log)
         .arg("--report")
@@ -126,7 +126,7 @@ fn cells_that_keep_variables_call_the_runtime_crate(with: &Run) {
         count("module"),
         0,
         "cells compiled evcxr's runtime as a module of their own (is the evcxr build \
-         scripts/evcxr/3-runtime-crate.patch makes installed?): {:?}",
+         kernel/evcxr/3-runtime-crate.patch makes installed?): {:?}",
         with.runtimes
     );
 }

@@ -1,11 +1,11 @@
 //! A type written in a cell never breaks or corrupts the variables the kernel keeps (evcxr patch
-//! `scripts/evcxr/4-written-types.patch`). `_` in a written type (an array length, a const
+//! `kernel/evcxr/4-written-types.patch`). `_` in a written type (an array length, a const
 //! generic argument) is left to inference as an omitted type is: kept as written, `[u8; _]` made
 //! every later cell fail to compile. A redefined type loses the variables whose types mention it,
 //! with evcxr's message for a variable whose type changed: a struct redefined with the same field
 //! names keeps its TypeId, and its kept value was handed back read with the new layout.
 //!
-//! Both tests read one run of `scripts/written_types_check.py`, which drives real kernels.
+//! Both tests read one run of `kernel/checks/written_types_check.py`, which drives real kernels.
 
 use notebook_tests::written_types_check;
 use serde_json::Value;

@@ -1,6 +1,6 @@
 """What evcxr's rust-analyzer answers right after a cell adds dependencies, through a real client.
 
-The patched evcxr (scripts/evcxr) analyses a new dependency graph in a background thread and
+The patched evcxr (kernel/evcxr) analyses a new dependency graph in a background thread and
 replies to the cell that added it before that analysis ends. This runs the chapters' shared
 setup cell, then at once asks for completions (as JupyterLab's Tab does) of a method on a std
 type and of an hpr function, then keeps a variable of an hpr type across cells. From the setup
@@ -8,7 +8,7 @@ cell on, until it has seen them, it reads the nice value of the threads that run
 (none seen is reported as such, not as a pass). Last, it keeps a
 variable whose type the cell writes out in full, which evcxr then keeps as written without asking
 rust-analyzer, and lists the kernel's variables with `:vars`. Prints one JSON object; the
-notebook harness (tests/tests/evcxr_build.rs) asserts on it.
+notebook harness (tests/tests/kernel_evcxr_build.rs) asserts on it.
 """
 import threading
 import time

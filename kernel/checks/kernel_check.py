@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client import KernelManager
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def stat_fields(stat_file):

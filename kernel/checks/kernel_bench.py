@@ -2,7 +2,7 @@
 
 Kernels are started one after another in notebooks/ (so `../helpers` resolves as in the
 chapters), on evcxr's warm compile cache, through the project's kernel launcher
-(scripts/evcxr-kernel) with build folders in a new folder under ~/.cache/hpr/bench-builds/
+(kernel/launcher) with build folders in a new folder under ~/.cache/hpr/bench-builds/
 (deleted afterwards unless evcxr's cache holds crates built there):
 
   plain           no dependency: the reference for trivial cells
@@ -55,12 +55,12 @@ from jupyter_client import KernelManager
 
 from kernel_check import evcxr_process, shared_setup_cell, stat_fields
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The bench's build folders: outside the repository (cargo would take them for workspace
 # members), and kept while evcxr's cache needs them (see release_build_folder).
 CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 BENCH_BUILDS = CACHE_HOME / "hpr" / "bench-builds"
-# evcxr's compile cache (which the launcher switches on, see helpers/cell-cargo).
+# evcxr's compile cache (which the launcher switches on, see kernel/cell-cargo).
 EVCXR_CACHE = CACHE_HOME / "evcxr"
 TRIVIAL_CELLS = {
     "expression": "1 + 1",
@@ -151,7 +151,7 @@ def cpu_seconds(pid):
 def wait_for_background_analysis(pid, limit=600, quiet=0.5):
     """Waits until evcxr's own threads stop using the CPU; returns how long they kept at it.
 
-    The patched evcxr (scripts/evcxr) analyses a new dependency graph in a background thread and
+    The patched evcxr (kernel/evcxr) analyses a new dependency graph in a background thread and
     answers the cell that added it before that analysis ends. Trivial cells measured meanwhile
     would share the CPU with it, so the bench waits, and reports the wait: the seconds from the
     last setup cell's reply (or the kernel's start) to the last half second in which evcxr used
@@ -213,7 +213,7 @@ def evcxr_cargo(folder, setup, linker, base_env):
                 env[key] = value
     env["EVCXR_CORE_EXTERN"] = f"core={libstd}"
     env.pop("RUSTC_WRAPPER", None)
-    # The compile cache is on through the launcher's hpr-cell-cargo (helpers/cell-cargo), or by `:cache`.
+    # The compile cache is on through the launcher's hpr-cell-cargo (kernel/cell-cargo), or by `:cache`.
     by_launcher = bool(base_env.get("HPR_EVCXR_BIN")) and base_env.get("HPR_EVCXR_CACHE_MIB", "").strip() != "0"
     if by_launcher or any(":cache" in code for _, code in setup):
         # With its compile cache on, evcxr is rustc's wrapper.
@@ -286,7 +286,7 @@ def split_build(result, setup, cell, cell_seconds, repeats, environment):
 
 
 def cell_builds(folder):
-    """How many builds hpr-cell-cargo (helpers/cell-cargo) replayed and how many ran cargo, so far."""
+    """How many builds hpr-cell-cargo (kernel/cell-cargo) replayed and how many ran cargo, so far."""
     try:
         lines = (Path(folder) / "target/hpr-cell-cargo/builds.log").read_text().splitlines()
     except OSError:

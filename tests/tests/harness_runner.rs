@@ -1,6 +1,8 @@
 //! The harness itself: deliberately broken notebooks must each fail, for the right reason.
 
-use notebook_tests::{execute_with_env, jupyter_script, notebooks_in, parse_report, python, root};
+use notebook_tests::{
+    execute_with_env, jupyter_script, notebooks_in, parse_report, python, root, RUNNER,
+};
 use std::path::Path;
 
 #[test]
@@ -66,7 +68,7 @@ fn broken_fixtures_fail_with_the_right_reason() {
 /// OUT is relative to the workspace root, as `make run` gives `build`.
 fn run_into(out: &Path, notebooks: &[&str], answer: &str) -> String {
     let python = python().unwrap_or_else(|e| panic!("{e}"));
-    let run = jupyter_script(&python, "nbexec.py")
+    let run = jupyter_script(&python, RUNNER)
         .env("HPR_TEST_ANSWER", answer)
         .arg("--out")
         .arg(out)
@@ -139,7 +141,7 @@ fn lessons_without_results_name_the_chapters_to_run_first() {
     std::fs::create_dir_all(&empty).unwrap();
     let (report, out) = (empty.join("report.json"), empty.join("out"));
     let python = python().unwrap_or_else(|e| panic!("{e}"));
-    let status = jupyter_script(&python, "nbexec.py")
+    let status = jupyter_script(&python, RUNNER)
         .arg("--results")
         .arg(&empty)
         .arg("--out")
@@ -181,7 +183,7 @@ fn a_cell_without_dependencies_runs_outside_cargo() {
     std::fs::create_dir_all(&dir).unwrap();
     let report = dir.join("report.json");
     let python = python().unwrap_or_else(|e| panic!("{e}"));
-    jupyter_script(&python, "nbexec.py")
+    jupyter_script(&python, RUNNER)
         .env_remove("LD_LIBRARY_PATH")
         .arg("--report")
         .arg(&report)
@@ -200,7 +202,7 @@ fn the_estimate_counts_one_time_builds_only_while_they_are_missing() {
     let python = python().unwrap_or_else(|e| panic!("{e}"));
     let script = r#"
 import json, sys
-sys.path.insert(0, "scripts")
+sys.path.insert(0, "harness")
 import nbexec
 reference = {"runs": {
     "full-bare": {"cell_seconds": {"ch": [30.0, 600.0, 5.0]}},

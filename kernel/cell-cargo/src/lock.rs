@@ -2,7 +2,7 @@
 //! that left a crate it lacks fails.
 //!
 //! The launcher names the repository's `Cargo.lock` in `HPR_KERNEL_LOCK`; it holds every crate of
-//! every notebook's `:dep` lines (see scripts/lock.py). Before cargo resolves a cell crate or a
+//! every notebook's `:dep` lines (see kernel/lock.py). Before cargo resolves a cell crate or a
 //! `:dep` check, this program writes that file over the folder's `Cargo.lock`. cargo keeps each
 //! locked version it can use and prunes the rest, so a kernel builds exactly the locked versions
 //! whatever the registry has published or yanked since. cargo rewrites the folder's lock file on

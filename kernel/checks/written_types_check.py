@@ -15,14 +15,19 @@ Two ways a written type used to break or corrupt a session (issue 29):
 
 Every cell's stream output is collected until a marker printed after it has arrived (evcxr can
 deliver a cell's stderr after the cell has finished). Prints one JSON object; the notebook harness
-(tests/tests/written_types.rs) asserts on it.
+(tests/tests/kernel_written_types.rs) asserts on it.
 """
 
+import sys
 import time
+from pathlib import Path
 from queue import Empty
 
-from evcxr_client import MARKER, MARKER_CELL
 from kernel_check import print_report, started_kernel
+
+# The notebook runner's marker cell, which collects a cell's late output (harness/evcxr_client.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "harness"))
+from evcxr_client import MARKER, MARKER_CELL  # noqa: E402
 
 # Each list runs in a kernel of its own: before the fix, the first cell broke every later one.
 INFERRED = {

@@ -1,5 +1,5 @@
-//! The kernel runs evcxr_jupyter as `scripts/evcxr/install.sh` builds it: evcxr 0.22.0 from
-//! crates.io with `scripts/evcxr/*.patch` applied. The patches change how evcxr drives
+//! The kernel runs evcxr_jupyter as `kernel/evcxr/install.sh` builds it: evcxr 0.22.0 from
+//! crates.io with `kernel/evcxr/*.patch` applied. The patches change how evcxr drives
 //! rust-analyzer (library roots for the standard library and registry crates; their analysis
 //! computed on all cores in the background when dependencies change, and a cell's source given
 //! to rust-analyzer only when a query needs it); rust-analyzer is also what tells evcxr the type
@@ -13,7 +13,7 @@ use std::process::Command;
 
 #[test]
 fn the_kernel_runs_the_patched_evcxr_build() {
-    let script = root().join("scripts/evcxr/install.sh");
+    let script = root().join("kernel/evcxr/install.sh");
     let status = Command::new(&script)
         .arg("--check")
         .env("PATH", path_with_cargo_bin())
