@@ -9,6 +9,11 @@
 # under ~/.cache/hpr/, patched in the order of the patches' names, and evcxr_jupyter is pointed
 # at the patched evcxr with a `[patch.crates-io]` entry; its own Cargo.lock then installs with
 # --locked, as before.
+#
+# `install.sh --test [ARGS...]` prepares the same patched sources and runs evcxr's own test
+# suite on them (`cargo test --locked ARGS...`) instead of installing. It is for whoever changes
+# a patch, or moves to another evcxr release; setup never runs it, since the tests build evcxr
+# once more in the test profile and run for many minutes.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 version=0.22.0
@@ -33,13 +38,10 @@ installed() {
         && command -v evcxr_jupyter >/dev/null
 }
 
-case "${1:-}" in
-    --version) echo "$version"; exit ;;
-    --check) installed; exit ;;
-esac
-installed && exit 0
-
-if [ ! -f "$package_dir/Cargo.toml" ]; then
+# Unpacks and patches both crates into $source_dir, unless an earlier run did. The install and
+# --test share this one path, so the tests run on exactly the sources that get installed.
+prepare_sources() {
+    [ -f "$package_dir/Cargo.toml" ] && return
     mkdir -p "$cache"
     partial=$(mktemp -d "$cache/evcxr-partial.XXXXXX")
     trap 'rm -rf "$partial"' EXIT
@@ -72,15 +74,40 @@ if [ ! -f "$package_dir/Cargo.toml" ]; then
     rm -rf "$source_dir"
     mv "$partial" "$source_dir"
     trap - EXIT
-fi
+}
 
 # A throwaway target folder, as `cargo install` from the registry uses (--path would build
 # inside the source folder and keep about 2 GB there), unless CARGO_TARGET_DIR names one to keep:
-# with it, a rebuild after a patch changes compiles only evcxr and evcxr_jupyter again.
-if [ -n "${CARGO_TARGET_DIR:-}" ]; then
-    target=$CARGO_TARGET_DIR
-else
-    target=$(mktemp -d "${TMPDIR:-/tmp}/evcxr-build.XXXXXX")
-    trap 'rm -rf "$target"' EXIT
-fi
+# with it, a rebuild after a patch changes compiles only evcxr and evcxr_jupyter again. The
+# install builds in its release/ subfolder and the tests in debug/, so one folder serves both.
+choose_target() {
+    if [ -n "${CARGO_TARGET_DIR:-}" ]; then
+        target=$CARGO_TARGET_DIR
+    else
+        target=$(mktemp -d "${TMPDIR:-/tmp}/evcxr-build.XXXXXX")
+        trap 'rm -rf "$target"' EXIT
+    fi
+}
+
+case "${1:-}" in
+    --version) echo "$version"; exit ;;
+    --check) installed; exit ;;
+    --test)
+        shift
+        prepare_sources
+        choose_target
+        # evcxr's own Cargo.lock, as published with the crate: the patches add no dependency.
+        # Nothing is installed, and --locked leaves the shared source folder as it was.
+        cd "$source_dir/evcxr-$version"
+        cargo test --locked --target-dir "$target" "$@"
+        exit
+        ;;
+    '') ;;
+    # Anything else is a mistake; without this a misspelt --test would start a full install.
+    *) fail "unknown option $1 (expected none, --version, --check or --test)" ;;
+esac
+installed && exit 0
+
+prepare_sources
+choose_target
 cargo install --locked --force --quiet --path "$package_dir" --target-dir "$target"

@@ -5,7 +5,7 @@
 //! gives every `Debug` type the method. The fixtures name `hpr-count-rustc` as cargo's rustc; it
 //! logs the exit status of every compilation of the cell crate, and how the cell reaches evcxr's
 //! runtime (the variable store every cell that keeps a variable calls): the patched evcxr
-//! (`kernel/evcxr/3-runtime-crate.patch`) compiles it once as a crate of its own, where evcxr
+//! (`kernel/evcxr/5-runtime-crate.patch`) compiles it once as a crate of its own, where evcxr
 //! 0.22 pastes it into every such cell for rustc to compile again.
 
 use notebook_tests::{jupyter_script, parse_report, python, root, source, RUNNER};
@@ -126,7 +126,7 @@ fn cells_that_keep_variables_call_the_runtime_crate(with: &Run) {
         count("module"),
         0,
         "cells compiled evcxr's runtime as a module of their own (is the evcxr build \
-         kernel/evcxr/3-runtime-crate.patch makes installed?): {:?}",
+         kernel/evcxr/5-runtime-crate.patch makes installed?): {:?}",
         with.runtimes
     );
 }

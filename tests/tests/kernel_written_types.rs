@@ -1,5 +1,5 @@
 //! A type written in a cell never breaks or corrupts the variables the kernel keeps (evcxr patch
-//! `kernel/evcxr/4-written-types.patch`). `_` in a written type (an array length, a const
+//! `kernel/evcxr/6-written-types.patch`). `_` in a written type (an array length, a const
 //! generic argument) is left to inference as an omitted type is: kept as written, `[u8; _]` made
 //! every later cell fail to compile. A redefined type loses the variables whose types mention it,
 //! with evcxr's message for a variable whose type changed: a struct redefined with the same field
