@@ -84,7 +84,9 @@ def chapter_deps(notebooks: Path = NOTEBOOKS) -> tuple[dict[str, str], list[str]
             continue  # hpr itself, a member of the workspace with all its features locked
         if len(parsed) != 1:
             if len(parsed) > 1:
-                problems.append(f"{name}: the notebooks write different :dep lines ({where}); write one")
+                problems.append(
+                    f"{name}: the notebooks write different :dep lines ({where}); write one"
+                )
             continue
         spec, parsed = parsed.popitem()
         version = parsed if isinstance(parsed, str) else parsed.get("version", "")
@@ -165,7 +167,11 @@ def cargo_problems() -> list[str]:
         return []
     # Which crates are missing: what an update of the workspace's own entries would add.
     dry = cargo("update", "--workspace", "--dry-run", check=False).stderr
-    changes = [line.strip() for line in dry.splitlines() if re.match(r"\s*(Adding|Updating|Removing) ", line)]
+    changes = [
+        line.strip()
+        for line in dry.splitlines()
+        if re.match(r"\s*(Adding|Updating|Removing) ", line)
+    ]
     listed = "\n    ".join(changes) or dry.strip()
     return [f"Cargo.lock does not cover the workspace and the notebooks' :dep lines:\n    {listed}"]
 
@@ -204,7 +210,9 @@ def python_problems() -> list[str]:
     problems = []
     for name, version in environment_pins().items():
         if name not in locked:
-            problems.append(f"{PYTHON_LOCK.name} lacks {name}, which environment.yml pins: run `make lock`")
+            problems.append(
+                f"{PYTHON_LOCK.name} lacks {name}, which environment.yml pins: run `make lock`"
+            )
         elif locked[name] != version:
             problems.append(
                 f"{PYTHON_LOCK.name} has {name} {locked[name]}, environment.yml pins {version}: run `make lock`"
@@ -220,30 +228,49 @@ def write_python(upgrade: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="hpr-lock-") as scratch:
         scratch = Path(scratch)
         subprocess.run([sys.executable, "-m", "venv", str(scratch / "venv")], check=True)
-        pip = [str(scratch / "venv/bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        pip = [
+            str(scratch / "venv/bin/python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ]
         subprocess.run([*pip, UV], check=True)
         # Named for what it holds, and given by a relative path: the lock file's `# via` lines
         # name it, and stay the same from one run to the next.
         requirements = scratch / "environment.yml.pins"
-        requirements.write_text("\n".join(f"{n}=={v}" for n, v in sorted(environment_pins().items())) + "\n")
+        requirements.write_text(
+            "\n".join(f"{n}=={v}" for n, v in sorted(environment_pins().items())) + "\n"
+        )
         command = [str(scratch / "venv/bin/uv"), "pip", "compile", "--quiet", "--universal"]
         command += ["--python-version", python_version(), "--generate-hashes", "--no-header"]
         command += ["--output-file", str(PYTHON_LOCK), requirements.name]
         if "all" in upgrade:
             command.append("--upgrade")
         else:
-            command += [f"--upgrade-package={name}" for name in upgrade if normalise(name) in python_locked()]
+            command += [
+                f"--upgrade-package={name}"
+                for name in upgrade
+                if normalise(name) in python_locked()
+            ]
         subprocess.run(command, check=True, cwd=scratch)
     body = PYTHON_LOCK.read_text()
     PYTHON_LOCK.write_text(
         "# Every Python package of .venv at one version, with the sha256 of each of its files.\n"
-        "# Written by kernel/lock.py from environment.yml (`make lock`): edit that, not this.\n" + body
+        "# Written by kernel/lock.py from environment.yml (`make lock`): edit that, not this.\n"
+        + body
     )
 
 
 def python_version() -> str:
     return subprocess.run(
-        [sys.executable, str(ROOT / "scripts/python-requirements.py"), "--python", str(ENVIRONMENT)],
+        [
+            sys.executable,
+            str(ROOT / "scripts/python-requirements.py"),
+            "--python",
+            str(ENVIRONMENT),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -271,8 +298,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="bring both lock files in step")
-    mode.add_argument("--upgrade", nargs="+", metavar="NAME", help="crates or packages to move, or `all`")
-    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="check these notebooks instead")
+    mode.add_argument(
+        "--upgrade", nargs="+", metavar="NAME", help="crates or packages to move, or `all`"
+    )
+    parser.add_argument(
+        "--notebooks", type=Path, default=NOTEBOOKS, help="check these notebooks instead"
+    )
     args = parser.parse_args()
     if args.notebooks != NOTEBOOKS and (args.write or args.upgrade):
         parser.error("--notebooks only checks; `make lock` writes from notebooks/")
@@ -281,7 +312,9 @@ def main() -> int:
     problems += extension_problems
     for name, spec in extensions.items():
         if name in deps and tomllib.loads(f"x = {deps[name]}") != tomllib.loads(f"x = {spec}"):
-            problems.append(f"{name}: a notebook's :dep line and extensions/ ask for it differently; write one")
+            problems.append(
+                f"{name}: a notebook's :dep line and extensions/ ask for it differently; write one"
+            )
         deps.setdefault(name, spec)
     deps = dict(sorted(deps.items()))
     if args.write or args.upgrade:
@@ -291,13 +324,23 @@ def main() -> int:
         upgrade = args.upgrade or []
         write_cargo(deps, upgrade)
         write_python(upgrade)
-        print("Cargo.lock and python-lock.txt are in step; run `make setup` to download what changed")
+        print(
+            "Cargo.lock and python-lock.txt are in step; run `make setup` to download what changed"
+        )
     if DEPS.exists() and DEPS.read_text() != deps_manifest(deps):
-        have = tomllib.loads(DEPS.read_text()).get("target", {}).get("cfg(any())", {}).get("dependencies", {})
+        have = (
+            tomllib.loads(DEPS.read_text())
+            .get("target", {})
+            .get("cfg(any())", {})
+            .get("dependencies", {})
+        )
         uses = dep_lines(args.notebooks)
         for name in sorted(set(deps) | set(have)):
             if name not in have:
-                where = ", ".join(sorted({notebook for notebook, _ in uses.get(name, [])})) or "extensions/"
+                where = (
+                    ", ".join(sorted({notebook for notebook, _ in uses.get(name, [])}))
+                    or "extensions/"
+                )
                 problems.append(
                     f"{where}: `:dep {name}` is not in {DEPS.relative_to(ROOT)}, so Cargo.lock lacks it: run `make lock`"
                 )
@@ -306,9 +349,13 @@ def main() -> int:
                     f"{DEPS.relative_to(ROOT)} lists {name}, which no notebook or extension uses: run `make lock`"
                 )
             elif tomllib.loads(f"x = {deps[name]}")["x"] != have[name]:
-                problems.append(f"the `:dep {name}` line (or extension dependency) changed: run `make lock`")
+                problems.append(
+                    f"the `:dep {name}` line (or extension dependency) changed: run `make lock`"
+                )
         if not problems:
-            problems.append(f"{DEPS.relative_to(ROOT)} is not as `make lock` writes it: run `make lock`")
+            problems.append(
+                f"{DEPS.relative_to(ROOT)} is not as `make lock` writes it: run `make lock`"
+            )
     elif not DEPS.exists():
         problems.append(f"{DEPS.relative_to(ROOT)} is missing: run `make lock`")
     problems += exact_requirements() + cargo_problems() + python_problems()
@@ -316,7 +363,9 @@ def main() -> int:
         print(problem)
     if problems:
         return 1
-    print("Cargo.lock covers every notebook's :dep lines; python-lock.txt every package of environment.yml")
+    print(
+        "Cargo.lock covers every notebook's :dep lines; python-lock.txt every package of environment.yml"
+    )
     return 0
 
 

@@ -79,7 +79,9 @@ def setup_cells():
     """The shared setup cell (from the tour) and chapter 07's polars cell, as the chapters have them."""
     shared = shared_setup_cell()
     polars_nb = nbformat.read(ROOT / "notebooks/07-dataframes-polars.ipynb", as_version=4)
-    polars = next(c.source for c in polars_nb.cells if c.cell_type == "code" and ":dep polars" in c.source)
+    polars = next(
+        c.source for c in polars_nb.cells if c.cell_type == "code" and ":dep polars" in c.source
+    )
     return shared, polars
 
 
@@ -91,7 +93,11 @@ def execute(client, code, timeout):
         content = message["content"]
         if message["msg_type"] == "error":
             errors.append("\n".join(content.get("traceback", [])) or content.get("evalue", ""))
-        if message["msg_type"] == "stream" and content.get("name") == "stderr" and "panicked" in content["text"]:
+        if (
+            message["msg_type"] == "stream"
+            and content.get("name") == "stderr"
+            and "panicked" in content["text"]
+        ):
             errors.append(content["text"])
 
     started = time.monotonic()
@@ -145,7 +151,11 @@ def cpu_seconds(pid):
         cells = sum(sum(fields(int(child))[:2]) for child in children)
     except (OSError, ValueError):
         return {"evcxr": 0.0, "tools": 0.0, "cells": 0.0}
-    return {"evcxr": (utime + stime) / ticks, "tools": (cutime + cstime) / ticks, "cells": cells / ticks}
+    return {
+        "evcxr": (utime + stime) / ticks,
+        "tools": (cutime + cstime) / ticks,
+        "cells": cells / ticks,
+    }
 
 
 def wait_for_background_analysis(pid, limit=600, quiet=0.5):
@@ -185,17 +195,23 @@ def kernel_environment(pid):
         raw = Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return dict(os.environ)
-    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+    return dict(
+        item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item
+    )
 
 
 @functools.cache
 def toolchain():
     """rustc and cargo by full path, the standard library evcxr names, and the host target."""
     rustc = tool_path("rustc")
-    libdir = subprocess.run([rustc, "--print", "target-libdir"], capture_output=True, text=True).stdout.strip()
+    libdir = subprocess.run(
+        [rustc, "--print", "target-libdir"], capture_output=True, text=True
+    ).stdout.strip()
     libstd = next(Path(libdir).glob("libstd-*.so"))
     version = subprocess.run([rustc, "-vV"], capture_output=True, text=True).stdout
-    host = next(line.split(": ", 1)[1] for line in version.splitlines() if line.startswith("host: "))
+    host = next(
+        line.split(": ", 1)[1] for line in version.splitlines() if line.startswith("host: ")
+    )
     return rustc, tool_path("cargo"), libstd, host
 
 
@@ -204,8 +220,13 @@ def evcxr_cargo(folder, setup, linker, base_env):
     so that re-running it finds every dependency fresh instead of rebuilding it."""
     rustc, cargo, libstd, target = toolchain()
     flags = ["-Cprefer-dynamic"] + (["-Clink-arg=-fuse-ld=lld"] if linker == "lld" else [])
-    env = dict(base_env, CARGO_TARGET_DIR="target", CARGO_BUILD_BUILD_DIR="target", RUSTC=rustc,
-               RUSTFLAGS=" ".join(flags))
+    env = dict(
+        base_env,
+        CARGO_TARGET_DIR="target",
+        CARGO_BUILD_BUILD_DIR="target",
+        RUSTC=rustc,
+        RUSTFLAGS=" ".join(flags),
+    )
     for _, code in setup:
         for line in code.splitlines():
             if line.startswith(":build_env "):
@@ -214,12 +235,23 @@ def evcxr_cargo(folder, setup, linker, base_env):
     env["EVCXR_CORE_EXTERN"] = f"core={libstd}"
     env.pop("RUSTC_WRAPPER", None)
     # The compile cache is on through the launcher's hpr-cell-cargo (kernel/cell-cargo), or by `:cache`.
-    by_launcher = bool(base_env.get("HPR_EVCXR_BIN")) and base_env.get("HPR_EVCXR_CACHE_MIB", "").strip() != "0"
+    by_launcher = (
+        bool(base_env.get("HPR_EVCXR_BIN"))
+        and base_env.get("HPR_EVCXR_CACHE_MIB", "").strip() != "0"
+    )
     if by_launcher or any(":cache" in code for _, code in setup):
         # With its compile cache on, evcxr is rustc's wrapper.
-        evcxr = base_env.get("HPR_EVCXR_BIN") or shutil.which("evcxr_jupyter") or str(Path.home() / ".cargo/bin/evcxr_jupyter")
-        env.update(EVCXR_CACHE_ENABLED="1", EVCXR_TARGET_DIR=str(Path(folder) / "target"), EVCXR_RUSTC_WRAPPER="1",
-                   RUSTC_WRAPPER=evcxr)
+        evcxr = (
+            base_env.get("HPR_EVCXR_BIN")
+            or shutil.which("evcxr_jupyter")
+            or str(Path.home() / ".cargo/bin/evcxr_jupyter")
+        )
+        env.update(
+            EVCXR_CACHE_ENABLED="1",
+            EVCXR_TARGET_DIR=str(Path(folder) / "target"),
+            EVCXR_RUSTC_WRAPPER="1",
+            RUSTC_WRAPPER=evcxr,
+        )
     cargo = [cargo]
     if linker == "mold":
         cargo = ["mold", "-run"] + cargo
@@ -233,16 +265,24 @@ def breakdown(result, setup, repeats, environment):
     source = folder / "src/lib.rs"
 
     def cargo_build(extra=()):
-        done = subprocess.run(cargo + build + list(extra), cwd=folder, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            cargo + build + list(extra), cwd=folder, env=env, capture_output=True, text=True
+        )
         if done.returncode != 0:
             raise RuntimeError(f"cargo build failed in {folder}:\n{done.stderr[-2000:]}")
         return done
 
     # Guard: a different environment would rebuild every dependency (polars: many minutes).
-    first = subprocess.run(cargo + build, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    first = subprocess.run(
+        cargo + build, cwd=folder, env=env, capture_output=True, text=True, timeout=120
+    )
     artifacts = [json.loads(line) for line in first.stdout.splitlines() if line.startswith("{")]
     artifacts = [a for a in artifacts if a.get("reason") == "compiler-artifact"]
-    rebuilt = [a["target"]["name"] for a in artifacts if not a.get("fresh") and a["target"]["name"] != "ctx"]
+    rebuilt = [
+        a["target"]["name"]
+        for a in artifacts
+        if not a.get("fresh") and a["target"]["name"] != "ctx"
+    ]
     if first.returncode != 0 or rebuilt:
         return {"unavailable": f"evcxr's build could not be reproduced (rebuilt: {rebuilt[:5]})"}
     crates = len(artifacts)
@@ -252,28 +292,52 @@ def breakdown(result, setup, repeats, environment):
     verbose = cargo_build(["-v"]).stderr
     line = next(l for l in verbose.splitlines() if "Running `" in l and "--crate-name ctx" in l)
     words = shlex.split(line.split("Running `", 1)[1].rstrip("`"))
-    rustc_words = words[words.index(next(w for w in words if w.endswith("rustc"))):]
-    rustc_alone = median_seconds(lambda: (source.touch(), subprocess.run(rustc_words, cwd=folder, capture_output=True,
-                                                                          check=True)), repeats)
+    rustc_words = words[words.index(next(w for w in words if w.endswith("rustc"))) :]
+    rustc_alone = median_seconds(
+        lambda: (
+            source.touch(),
+            subprocess.run(rustc_words, cwd=folder, capture_output=True, check=True),
+        ),
+        repeats,
+    )
     # The link alone: rustc prints its linker command; -C save-temps keeps the files it names.
     temps = Path(tempfile.mkdtemp(prefix="hpr-bench-link-"))
     try:
         out_dir = rustc_words.index("--out-dir") + 1
         linking = list(rustc_words)
         linking[out_dir] = str(temps)
-        linking = [w if not w.startswith("incremental=") else f"incremental={temps}/incremental" for w in linking]
-        printed = subprocess.run(linking + ["-C", "save-temps", "--print", "link-args"], cwd=folder,
-                                 capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        linking = [
+            w if not w.startswith("incremental=") else f"incremental={temps}/incremental"
+            for w in linking
+        ]
+        printed = (
+            subprocess.run(
+                linking + ["-C", "save-temps", "--print", "link-args"],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         link_words, link_env = shlex.split(printed), dict(os.environ)
         while "=" in link_words[0] and not link_words[0].startswith("-"):
             key, _, value = link_words.pop(0).partition("=")
             link_env[key] = value
-        link_alone = median_seconds(lambda: subprocess.run(link_words, env=link_env, capture_output=True,
-                                                           check=True), repeats)
+        link_alone = median_seconds(
+            lambda: subprocess.run(link_words, env=link_env, capture_output=True, check=True),
+            repeats,
+        )
     finally:
         shutil.rmtree(temps, ignore_errors=True)
-    return {"crates": crates, "cargo_nothing_to_build": nothing_to_build, "cargo_cell_changed": cell_changed,
-            "rustc_cell": rustc_alone, "link": link_alone}
+    return {
+        "crates": crates,
+        "cargo_nothing_to_build": nothing_to_build,
+        "cargo_cell_changed": cell_changed,
+        "rustc_cell": rustc_alone,
+        "link": link_alone,
+    }
 
 
 def split_build(result, setup, cell, cell_seconds, repeats, environment):
@@ -331,9 +395,14 @@ def measure_kernel(name, setup, repeats, log_dir):
         for label, code in setup:
             before = cpu_seconds(pid)
             seconds = execute(client, code, timeout=2400)
-            result["setup"].append({"cell": label, "seconds": round(seconds, 3),
-                                    "since_start": round(time.monotonic() - started, 3),
-                                    "cpu": cpu_since(pid, before)})
+            result["setup"].append(
+                {
+                    "cell": label,
+                    "seconds": round(seconds, 3),
+                    "since_start": round(time.monotonic() - started, 3),
+                    "cpu": cpu_since(pid, before),
+                }
+            )
         result["background_analysis"] = wait_for_background_analysis(pid)
         result["build_folder"] = last_output(client, ":last_compile_dir")
         environment = kernel_environment(pid)
@@ -342,7 +411,9 @@ def measure_kernel(name, setup, repeats, log_dir):
         if setup:
             # The last setup cell again by hand: how much of its time was cargo and rustc.
             label, seconds = result["setup"][-1]["cell"], result["setup"][-1]["seconds"]
-            result["breakdown"].append(split_build(result, setup, label, seconds, min(repeats, 3), environment))
+            result["breakdown"].append(
+                split_build(result, setup, label, seconds, min(repeats, 3), environment)
+            )
         builds_before = cell_builds(result["build_folder"])
         before = cpu_seconds(pid)
         for label, code in TRIVIAL_CELLS.items():
@@ -350,17 +421,31 @@ def measure_kernel(name, setup, repeats, log_dir):
             result["trivial"][label] = [round(s, 4) for s in samples]
         # CPU per trivial cell, on average.
         cells = repeats * len(TRIVIAL_CELLS)
-        result["trivial_cpu"] = {key: round(value / cells, 4) for key, value in cpu_since(pid, before).items()}
+        result["trivial_cpu"] = {
+            key: round(value / cells, 4) for key, value in cpu_since(pid, before).items()
+        }
         # How the trivial cells were built: by hpr-cell-cargo's replay, or by cargo.
-        result["trivial_builds"] = {way: count - builds_before[way]
-                                    for way, count in cell_builds(result["build_folder"]).items()}
+        result["trivial_builds"] = {
+            way: count - builds_before[way]
+            for way, count in cell_builds(result["build_folder"]).items()
+        }
         everything = [s for samples in result["trivial"].values() for s in samples]
         result["trivial_median"] = round(statistics.median(everything), 4)
         # The 9th decile, interpolated between order statistics as numpy's percentile does.
-        result["trivial_p90"] = round(statistics.quantiles(everything, n=10, method="inclusive")[-1], 4)
+        result["trivial_p90"] = round(
+            statistics.quantiles(everything, n=10, method="inclusive")[-1], 4
+        )
         last = list(TRIVIAL_CELLS)[-1]
-        result["breakdown"].append(split_build(result, setup, last, statistics.median(result["trivial"][last]),
-                                               repeats, environment))
+        result["breakdown"].append(
+            split_build(
+                result,
+                setup,
+                last,
+                statistics.median(result["trivial"][last]),
+                repeats,
+                environment,
+            )
+        )
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
@@ -386,8 +471,11 @@ def measure_paired(shared, repeats, log_dir):
     kernels = {}
     try:
         # hpr first: it takes the build folder the hpr kernels above left.
-        for name, log_name, setup in (("hpr", "hpr", [shared]), ("plain", "plain", []),
-                                      ("plain after ?", "plain-after-question-mark", [QUESTION_MARK_CELL])):
+        for name, log_name, setup in (
+            ("hpr", "hpr", [shared]),
+            ("plain", "plain", []),
+            ("plain after ?", "plain-after-question-mark", [QUESTION_MARK_CELL]),
+        ):
             log = open(log_dir / f"paired-{log_name}.kernel.log", "w")
             manager = KernelManager(kernel_name="rust")
             kernels[name] = (manager, None, log)
@@ -404,8 +492,10 @@ def measure_paired(shared, repeats, log_dir):
             "repeated": [label for label in TRIVIAL_CELLS for _ in range(repeats)],
             "changing": [label for _ in range(repeats) for label in TRIVIAL_CELLS],
         }
-        samples = {order: {name: {label: [] for label in TRIVIAL_CELLS} for name in kernels}
-                   for order in orders}
+        samples = {
+            order: {name: {label: [] for label in TRIVIAL_CELLS} for name in kernels}
+            for order in orders
+        }
         for order, labels in orders.items():
             for label in labels:
                 for name, (_, client, _) in kernels.items():
@@ -419,17 +509,29 @@ def measure_paired(shared, repeats, log_dir):
             log.close()
     report = {}
     for order, by_kernel in samples.items():
-        median = {name: statistics.median([s for cells in by_kind.values() for s in cells])
-                  for name, by_kind in by_kernel.items()}
+        median = {
+            name: statistics.median([s for cells in by_kind.values() for s in cells])
+            for name, by_kind in by_kernel.items()
+        }
         report[order] = {
             "trivial": by_kernel,
             "median": {name: round(value, 4) for name, value in median.items()},
             # hpr against each plain kernel, overall and by kind.
-            "ratio": {base: round(median["hpr"] / median[base], 3) for base in median if base != "hpr"},
-            "ratio_by_kind": {base: {label: round(statistics.median(by_kernel["hpr"][label])
-                                                  / statistics.median(by_kernel[base][label]), 3)
-                                     for label in TRIVIAL_CELLS}
-                              for base in median if base != "hpr"},
+            "ratio": {
+                base: round(median["hpr"] / median[base], 3) for base in median if base != "hpr"
+            },
+            "ratio_by_kind": {
+                base: {
+                    label: round(
+                        statistics.median(by_kernel["hpr"][label])
+                        / statistics.median(by_kernel[base][label]),
+                        3,
+                    )
+                    for label in TRIVIAL_CELLS
+                }
+                for base in median
+                if base != "hpr"
+            },
         }
     return report
 
@@ -438,51 +540,76 @@ def paired_lines(paired):
     lines = []
     for order, result in paired.items():
         for base, ratio in result["ratio"].items():
-            kinds = ", ".join(f"{label} {r:.2f}" for label, r in result["ratio_by_kind"][base].items())
-            lines.append(f"paired, {order} cells: hpr {result['median']['hpr']:.3f} s against {base} "
-                         f"{result['median'][base]:.3f} s, {ratio:.2f}× (by kind: {kinds})")
+            kinds = ", ".join(
+                f"{label} {r:.2f}" for label, r in result["ratio_by_kind"][base].items()
+            )
+            lines.append(
+                f"paired, {order} cells: hpr {result['median']['hpr']:.3f} s against {base} "
+                f"{result['median'][base]:.3f} s, {ratio:.2f}× (by kind: {kinds})"
+            )
     return "\n".join(lines)
 
 
 def table(results):
-    lines = [f"{'kernel':<15} {'ready':>6} {'setup cells: s (s since start)':<72} {'analysis after':>14} "
-             f"{'trivial median':>14} {'p90':>7}"]
+    lines = [
+        f"{'kernel':<15} {'ready':>6} {'setup cells: s (s since start)':<72} {'analysis after':>14} "
+        f"{'trivial median':>14} {'p90':>7}"
+    ]
     for r in results:
-        setup = ", ".join(f"{s['cell']} {s['seconds']:.1f} ({s['since_start']:.1f})" for s in r["setup"]) or "-"
-        lines.append(f"{r['kernel']:<15} {r['ready_seconds']:>5.1f}s {setup:<72} "
-                     f"{r['background_analysis']['seconds']:>13.1f}s "
-                     f"{r['trivial_median']:>13.3f}s {r['trivial_p90']:>6.3f}s")
+        setup = (
+            ", ".join(
+                f"{s['cell']} {s['seconds']:.1f} ({s['since_start']:.1f})" for s in r["setup"]
+            )
+            or "-"
+        )
+        lines.append(
+            f"{r['kernel']:<15} {r['ready_seconds']:>5.1f}s {setup:<72} "
+            f"{r['background_analysis']['seconds']:>13.1f}s "
+            f"{r['trivial_median']:>13.3f}s {r['trivial_p90']:>6.3f}s"
+        )
     lines.append("")
-    lines.append(f"{'where a cell goes':<15} {'cell':<16} {'crates':>6} {'cargo, nothing to build':>24} "
-                 f"{'cargo + rustc':>14} {'rustc alone':>12} {'link alone':>11} {'whole cell':>11}")
+    lines.append(
+        f"{'where a cell goes':<15} {'cell':<16} {'crates':>6} {'cargo, nothing to build':>24} "
+        f"{'cargo + rustc':>14} {'rustc alone':>12} {'link alone':>11} {'whole cell':>11}"
+    )
     for r in results:
         for b in r.get("breakdown", []):
             if "unavailable" in b:
                 lines.append(f"{r['kernel']:<15} {b['cell']:<16} {b['unavailable']}")
             else:
-                lines.append(f"{r['kernel']:<15} {b['cell']:<16} {b['crates']:>6} {b['cargo_nothing_to_build']:>23.3f}s "
-                             f"{b['cargo_cell_changed']:>13.3f}s {b['rustc_cell']:>11.3f}s {b['link']:>10.3f}s "
-                             f"{b['cell_seconds']:>10.3f}s")
+                lines.append(
+                    f"{r['kernel']:<15} {b['cell']:<16} {b['crates']:>6} {b['cargo_nothing_to_build']:>23.3f}s "
+                    f"{b['cargo_cell_changed']:>13.3f}s {b['rustc_cell']:>11.3f}s {b['link']:>10.3f}s "
+                    f"{b['cell_seconds']:>10.3f}s"
+                )
     lines.append("")
-    lines.append(f"{'CPU seconds':<15} {'cell':<16} {'wall':>7} {'evcxr (rust-analyzer)':>22} "
-                 f"{'cargo, rustc, linker':>21} {'cell code':>10}")
+    lines.append(
+        f"{'CPU seconds':<15} {'cell':<16} {'wall':>7} {'evcxr (rust-analyzer)':>22} "
+        f"{'cargo, rustc, linker':>21} {'cell code':>10}"
+    )
     for r in results:
         rows = [(s["cell"], s["seconds"], s.get("cpu")) for s in r["setup"]]
         rows.append(("trivial, each", r["trivial_median"], r.get("trivial_cpu")))
         for cell, wall, cpu in rows:
             if cpu:
-                lines.append(f"{r['kernel']:<15} {cell:<16} {wall:>6.2f}s {cpu['evcxr']:>21.2f}s "
-                             f"{cpu['tools']:>20.2f}s {cpu['cells']:>9.2f}s")
+                lines.append(
+                    f"{r['kernel']:<15} {cell:<16} {wall:>6.2f}s {cpu['evcxr']:>21.2f}s "
+                    f"{cpu['tools']:>20.2f}s {cpu['cells']:>9.2f}s"
+                )
     plain = next((r for r in results if r["kernel"] == "plain"), None)
     if plain:
         for r in results:
             if r is not plain:
                 ratio = r["trivial_median"] / plain["trivial_median"]
-                lines.append(f"trivial cell with {r['kernel']}: {ratio:.2f}× the plain kernel's median")
+                lines.append(
+                    f"trivial cell with {r['kernel']}: {ratio:.2f}× the plain kernel's median"
+                )
     for r in results:
         builds = r.get("trivial_builds", {})
-        lines.append(f"{r['kernel']}: trivial cells built by replaying rustc {builds.get('replay', 0)}, "
-                     f"by cargo {builds.get('cargo', 0)}")
+        lines.append(
+            f"{r['kernel']}: trivial cells built by replaying rustc {builds.get('replay', 0)}, "
+            f"by cargo {builds.get('cargo', 0)}"
+        )
     return "\n".join(lines)
 
 
@@ -490,9 +617,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "target/bench/kernel.json")
-    parser.add_argument("--kernels", default="plain,hpr,hpr-restart,polars,polars-restart,polars-typed")
-    parser.add_argument("--no-paired", action="store_true",
-                        help="skip the hpr and plain kernels whose trivial cells take turns")
+    parser.add_argument(
+        "--kernels", default="plain,hpr,hpr-restart,polars,polars-restart,polars-typed"
+    )
+    parser.add_argument(
+        "--no-paired",
+        action="store_true",
+        help="skip the hpr and plain kernels whose trivial cells take turns",
+    )
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -500,12 +632,17 @@ def main():
     plans = {
         "plain": [],
         "hpr": [("shared setup", shared)],
-        "polars": [("shared setup", shared), (":dep polars", polars + "\nuse polars::prelude::*;"),
-                   ("first DataFrame", FIRST_DATAFRAME)],
+        "polars": [
+            ("shared setup", shared),
+            (":dep polars", polars + "\nuse polars::prelude::*;"),
+            ("first DataFrame", FIRST_DATAFRAME),
+        ],
     }
     plans["hpr-restart"] = plans["hpr"]
     plans["polars-restart"] = plans["polars"]
-    plans["polars-typed"] = plans["polars"][:2] + [("first DataFrame, typed", FIRST_DATAFRAME_TYPED)]
+    plans["polars-typed"] = plans["polars"][:2] + [
+        ("first DataFrame, typed", FIRST_DATAFRAME_TYPED)
+    ]
     wanted = [k.strip() for k in args.kernels.split(",") if k.strip()]
     unknown = [k for k in wanted if k not in plans]
     if unknown:
@@ -530,8 +667,12 @@ def main():
     finally:
         if not release_build_folder(Path(build_dirs)):
             print(f"kept {build_dirs}: evcxr's cache holds crates built there", flush=True)
-    report = {"machine": {"cpus": os.cpu_count(), "platform": sys.platform}, "repeats": args.repeats,
-              "results": results, "paired": paired}
+    report = {
+        "machine": {"cpus": os.cpu_count(), "platform": sys.platform},
+        "repeats": args.repeats,
+        "results": results,
+        "paired": paired,
+    }
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
     print(table(results))
     if paired:

@@ -1,6 +1,7 @@
 """What the kernel checks share: each drives one `rust` kernel through a real Jupyter client and
 prints one JSON report, which the notebook harness (tests/src/lib.rs, `kernel_check`) asserts on.
 """
+
 import json
 import os
 import sys
@@ -17,7 +18,7 @@ def stat_fields(stat_file):
     """The fields of a /proc `stat` file after the command name in parentheses (which may hold
     spaces): the first is the state, field 3 in proc(5)'s numbering."""
     text = Path(stat_file).read_text()
-    return text[text.rindex(")") + 2:].split()
+    return text[text.rindex(")") + 2 :].split()
 
 
 def build_slots():
@@ -29,11 +30,13 @@ def build_slots():
 def evcxr_process(pid):
     """The evcxr_jupyter process of the kernel Jupyter started as `pid`: the process itself, or
     the child it runs under hpr-kernel-guard (kernel/guard)."""
+
     def program(p):
         try:
             return Path(os.readlink(f"/proc/{p}/exe")).name
         except OSError:
             return ""
+
     if program(pid) == "evcxr_jupyter":
         return pid
     for task in Path(f"/proc/{pid}/task").iterdir():

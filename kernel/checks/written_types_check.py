@@ -79,7 +79,14 @@ def run_with_streams(client, code, timeout=600):
     stamp a cell's late lines with the next request, so the marker cell's lines count as the
     cell's). A marker cell that fails to compile (as every cell did after `[u8; _]`) prints no
     marker: its errors are kept as `marker_error`, and the wait ends at its idle status."""
-    result = {"status": None, "value": None, "error": None, "marker_error": None, "stdout": "", "stderr": ""}
+    result = {
+        "status": None,
+        "value": None,
+        "error": None,
+        "marker_error": None,
+        "stdout": "",
+        "stderr": "",
+    }
     cell_id = client.execute(code, store_history=False, allow_stdin=False)
     marker_id = client.execute(MARKER_CELL, store_history=False, allow_stdin=False)
     markers_seen, idle = set(), set()

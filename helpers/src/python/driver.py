@@ -4,9 +4,11 @@
 # "ERR" followed by the traceback and a line "END". A failing setup answers the same way first.
 import os, sys, timeit, traceback, platform
 
+
 def fail():
     sys.stdout.write("ERR\n" + traceback.format_exc() + "END\n")
     sys.stdout.flush()
+
 
 try:
     timer = timeit.Timer(os.environ["HPR_PY_STMT"], os.environ["HPR_PY_SETUP"])
