@@ -31,6 +31,8 @@ lab: setup
 NOTEBOOKS_LANE := every_notebook_runs_without_error_panic_or_timeout categorical_frames_survive_later_cells_only_when_kept
 test: setup
 	cargo fmt --all -- --check
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked -p hpr --no-deps
 	cargo test --locked --workspace --no-run --quiet

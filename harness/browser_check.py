@@ -202,7 +202,7 @@ def inspect(page):
     text = "\n".join(errors.all_inner_texts())
     for mark in FAILURE_MARKS:
         if mark in text:
-            line = next(l for l in text.splitlines() if mark in l)
+            line = next(shown for shown in text.splitlines() if mark in shown)
             problems.append(f"the page shows {mark!r}: {line.strip()[:200]}")
     return tables, plots, problems
 

@@ -22,7 +22,8 @@ A timing claim this run did not show (hpr's CLAIM_NOT_SEEN marker) is listed, ne
 cells tagged `raises-exception` may fail.
 
 Usage:
-  nbexec.py [--out DIR] [--results DIR] [--report FILE] [--logs DIR] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
+  nbexec.py [--out DIR] [--results DIR] [--report FILE] [--logs DIR]
+            [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
   nbexec.py --write-reference RUN RESULTS
 """
 
@@ -38,8 +39,9 @@ import time
 from pathlib import Path
 
 import nbformat
-from evcxr_client import EvcxrClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from evcxr_client import EvcxrClient
 
 # Where the kernel keeps its build folders is the kernel's to say (kernel/checks/kernel_check.py).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel" / "checks"))
@@ -92,12 +94,14 @@ HEADLINE = "What this shows:"
 CLAIM_SEEN = "✔ seen on this run:"
 # hpr::Headline::record appends its results to the file this variable names (hpr::RESULTS_FILE_ENV).
 RESULTS_FILE_ENV = "HPR_RESULTS_FILE"
-# hpr::Results (chapter 13) reads every chapter's results from the folder this names (hpr::RESULTS_DIR_ENV).
+# hpr::Results (chapter 13) reads every chapter's results from the folder this names
+# (hpr::RESULTS_DIR_ENV).
 RESULTS_DIR_ENV = "HPR_RESULTS_DIR"
 # A result counts as changed since the previous run beyond its measured noise, or beyond this
 # when it has none.
 DEFAULT_NOISE = 0.10
-# hpr::MODE_ENV: `check` runs every measurement at hpr's smallest settings; unset or `full` measures.
+# hpr::MODE_ENV: `check` runs every measurement at hpr's smallest settings; unset or `full`
+# measures.
 MODE_ENV = "HPR_MODE"
 # Per-cell seconds of a reference `make run` (see the docstring), used when this machine has none.
 REFERENCE_TIMINGS = Path(__file__).resolve().parent / "reference-timings.json"
@@ -307,7 +311,8 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
                 )
                 left = time_left(expected, number, len(code_cells))
                 progress(
-                    f"  [{name}] cell {number}/{len(code_cells)} (#{index}) {status} {seconds:.1f}s{left}"
+                    f"  [{name}] cell {number}/{len(code_cells)} (#{index}) {status} "
+                    f"{seconds:.1f}s{left}"
                 )
                 stopped = late_failure(nb, passed)
                 if stopped is None and failure and not allowed:
@@ -322,7 +327,8 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
             ):
                 last_run = nb.cells[report["cells"][-1]["cell"]]
                 if not client.collect_late_output(last_run, LATE_OUTPUT_TIMEOUT):
-                    # Unconfirmed is not passed: a panic printed after its cell finished may be missing.
+                    # Unconfirmed is not passed: a panic printed after its cell finished may be
+                    # missing.
                     last = report["cells"][-1]
                     stopped = (
                         stopped
@@ -463,7 +469,7 @@ def reference_estimate(name, crates, built, reference, mode):
         or len(full_warm) != len(warm)
     ):
         return warm, missing
-    return [w + max(0.0, b - f) for w, b, f in zip(warm, bare, full_warm)], missing
+    return [w + max(0.0, b - f) for w, b, f in zip(warm, bare, full_warm, strict=True)], missing
 
 
 def expected_timings(paths, results_dir, machine, mode):
@@ -533,7 +539,8 @@ def write_reference(run, results_dir):
     }
     REFERENCE_TIMINGS.write_text(json.dumps(reference, indent=1) + "\n", encoding="utf-8")
     print(
-        f"{REFERENCE_TIMINGS}: {run}, {len(cells)} notebooks, {sum(map(sum, cells.values())) / 60:.1f} min"
+        f"{REFERENCE_TIMINGS}: {run}, {len(cells)} notebooks, "
+        f"{sum(map(sum, cells.values())) / 60:.1f} min"
     )
 
 
@@ -615,7 +622,9 @@ def machine_facts():
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as info:
-            cpu = next(l.split(":", 1)[1].strip() for l in info if l.startswith("model name"))
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
     try:
@@ -793,7 +802,8 @@ def main():
     known = sum(Path(p).stem in timings for p in args.notebooks)
     estimate = (
         (
-            f", about {format_minutes(sum(remaining.values()))} (from {' and '.join(sorted(sources))}"
+            f", about {format_minutes(sum(remaining.values()))} "
+            f"(from {' and '.join(sorted(sources))}"
             + (
                 f"; {len(args.notebooks) - known} without an estimate"
                 if known < len(args.notebooks)
@@ -805,11 +815,13 @@ def main():
         else ""
     )
     progress(
-        f"{len(args.notebooks)} notebook{'s' if len(args.notebooks) > 1 else ''} in {mode} mode{estimate}"
+        f"{len(args.notebooks)} notebook{'s' if len(args.notebooks) > 1 else ''} "
+        f"in {mode} mode{estimate}"
     )
     if missing:
         progress(
-            f"  including one-time builds of crates this machine has not built yet: {', '.join(sorted(missing))}"
+            "  including one-time builds of crates this machine has not built yet: "
+            + ", ".join(sorted(missing))
         )
     for path in args.notebooks:
         name = Path(path).stem

@@ -12,7 +12,8 @@ crate in it, so nothing resolves after setup.
     lock.py --write              add what the notebooks or environment.yml gained, drop the rest,
                                  keep every other version (`make lock`)
     lock.py --upgrade all        move every crate and Python package to its newest release
-    lock.py --upgrade NAME ...   move these crates or Python packages only (`make lock UPGRADE=polars`)
+    lock.py --upgrade NAME ...   move these crates or Python packages only
+                                 (`make lock UPGRADE=polars`)
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ publish = false
 [lib]
 path = "lib.rs"
 
-"""
+"""  # noqa: E501 (the exact text of kernel/deps/Cargo.toml)
 
 
 def dep_lines(notebooks: Path) -> dict[str, list[tuple[str, str]]]:
@@ -156,7 +157,8 @@ def exact_requirements() -> list[str]:
         for number, line in enumerate(manifest.read_text().splitlines(), 1):
             if re.search(r'(version\s*=\s*|^[\w-]+\s*=\s*)"\s*=', line):
                 problems.append(
-                    f"{manifest.relative_to(ROOT)}:{number}: an exact requirement; Cargo.lock fixes versions"
+                    f"{manifest.relative_to(ROOT)}:{number}: an exact requirement; "
+                    "Cargo.lock fixes versions"
                 )
     return problems
 
@@ -215,7 +217,8 @@ def python_problems() -> list[str]:
             )
         elif locked[name] != version:
             problems.append(
-                f"{PYTHON_LOCK.name} has {name} {locked[name]}, environment.yml pins {version}: run `make lock`"
+                f"{PYTHON_LOCK.name} has {name} {locked[name]}, environment.yml pins {version}: "
+                "run `make lock`"
             )
     if "--hash=sha256:" not in PYTHON_LOCK.read_text():
         problems.append(f"{PYTHON_LOCK.name} has no hashes: run `make lock`")
@@ -342,11 +345,13 @@ def main() -> int:
                     or "extensions/"
                 )
                 problems.append(
-                    f"{where}: `:dep {name}` is not in {DEPS.relative_to(ROOT)}, so Cargo.lock lacks it: run `make lock`"
+                    f"{where}: `:dep {name}` is not in {DEPS.relative_to(ROOT)}, "
+                    "so Cargo.lock lacks it: run `make lock`"
                 )
             elif name not in deps:
                 problems.append(
-                    f"{DEPS.relative_to(ROOT)} lists {name}, which no notebook or extension uses: run `make lock`"
+                    f"{DEPS.relative_to(ROOT)} lists {name}, which no notebook or extension uses: "
+                    "run `make lock`"
                 )
             elif tomllib.loads(f"x = {deps[name]}")["x"] != have[name]:
                 problems.append(
@@ -364,7 +369,8 @@ def main() -> int:
     if problems:
         return 1
     print(
-        "Cargo.lock covers every notebook's :dep lines; python-lock.txt every package of environment.yml"
+        "Cargo.lock covers every notebook's :dep lines; "
+        "python-lock.txt every package of environment.yml"
     )
     return 0
 

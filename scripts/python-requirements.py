@@ -40,7 +40,8 @@ def requirements(text):
             continue
         if re.search(r"(?<![<>=!~])=(?!=)", spec):
             sys.exit(
-                f"environment.yml: '{spec}' uses conda's single '='; write '==' or '>=' so pip reads it too"
+                f"environment.yml: '{spec}' uses conda's single '='; "
+                "write '==' or '>=' so pip reads it too"
             )
         yield spec
 

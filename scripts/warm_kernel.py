@@ -2,8 +2,8 @@
 chapter's first cell waits for it (setup runs this while nothing is measured).
 
 Runs the shared setup cell in one `rust` kernel started in notebooks/ and exits; nothing when a
-build folder holds an hpr library newer than hpr's sources and Cargo.lock. Exit status 1, with the cell's error,
-if the cell fails.
+build folder holds an hpr library newer than hpr's sources and Cargo.lock. Exit status 1, with
+the cell's error, if the cell fails.
 """
 
 import sys

@@ -16,9 +16,10 @@ chapters), on evcxr's warm compile cache, through the project's kernel launcher
 
 For each it records the time from kernel start to each setup cell's reply, how long evcxr's
 analysis of the new dependencies then runs on in the background (the bench waits for it), then
-the reply time of trivial cells (an expression, a one-line function, a println!), each repeated, and for each setup
-cell and the trivial cells the CPU time of evcxr itself (with the rust-analyzer it embeds), of the
-tools it waited for (cargo, rustc, the linker) and of the process that runs the cells, from /proc.
+the reply time of trivial cells (an expression, a one-line function, a println!), each
+repeated, and for each setup cell and the trivial cells the CPU time of evcxr itself (with the
+rust-analyzer it embeds), of the tools it waited for (cargo, rustc, the linker) and of the
+process that runs the cells, from /proc.
 It writes target/bench/kernel.json and prints a table; `make bench-kernel` runs it.
 
 Then, for each kernel that keeps its build folder, it splits the last trivial cell's build into
@@ -34,7 +35,8 @@ trivial cells taking turns, cell by cell, so that the machine's drift during the
 all alike: the ratios of their medians are the ones to compare with the issue's 1.2 (the ratios
 of the kernels above, run one after the other, move with the machine's speed).
 
-Usage: kernel_bench.py [--repeats N] [--out FILE] [--kernels plain,hpr,hpr-restart,...] [--no-paired]
+Usage: kernel_bench.py [--repeats N] [--out FILE] [--kernels plain,hpr,hpr-restart,...]
+                       [--no-paired]
 """
 
 import argparse
@@ -43,8 +45,8 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -76,7 +78,8 @@ FIRST_DATAFRAME_TYPED = 'let frame: DataFrame = df!("a" => [1i64, 2, 3])?;\nfram
 
 
 def setup_cells():
-    """The shared setup cell (from the tour) and chapter 07's polars cell, as the chapters have them."""
+    """The shared setup cell (from the tour) and chapter 07's polars cell, as the chapters have
+    them."""
     shared = shared_setup_cell()
     polars_nb = nbformat.read(ROOT / "notebooks/07-dataframes-polars.ipynb", as_version=4)
     polars = next(
@@ -190,7 +193,8 @@ def tool_path(tool):
 
 
 def kernel_environment(pid):
-    """The kernel's own environment (the launcher adds to it), read from /proc where there is one."""
+    """The kernel's own environment (the launcher adds to it), read from /proc where there is
+    one."""
     try:
         raw = Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
@@ -234,7 +238,8 @@ def evcxr_cargo(folder, setup, linker, base_env):
                 env[key] = value
     env["EVCXR_CORE_EXTERN"] = f"core={libstd}"
     env.pop("RUSTC_WRAPPER", None)
-    # The compile cache is on through the launcher's hpr-cell-cargo (kernel/cell-cargo), or by `:cache`.
+    # The compile cache is on through the launcher's hpr-cell-cargo (kernel/cell-cargo), or by
+    # `:cache`.
     by_launcher = (
         bool(base_env.get("HPR_EVCXR_BIN"))
         and base_env.get("HPR_EVCXR_CACHE_MIB", "").strip() != "0"
@@ -290,7 +295,11 @@ def breakdown(result, setup, repeats, environment):
     cell_changed = median_seconds(lambda: (source.touch(), cargo_build()), repeats)
     source.touch()
     verbose = cargo_build(["-v"]).stderr
-    line = next(l for l in verbose.splitlines() if "Running `" in l and "--crate-name ctx" in l)
+    line = next(
+        shown
+        for shown in verbose.splitlines()
+        if "Running `" in shown and "--crate-name ctx" in shown
+    )
     words = shlex.split(line.split("Running `", 1)[1].rstrip("`"))
     rustc_words = words[words.index(next(w for w in words if w.endswith("rustc"))) :]
     rustc_alone = median_seconds(
@@ -350,7 +359,8 @@ def split_build(result, setup, cell, cell_seconds, repeats, environment):
 
 
 def cell_builds(folder):
-    """How many builds hpr-cell-cargo (kernel/cell-cargo) replayed and how many ran cargo, so far."""
+    """How many builds hpr-cell-cargo (kernel/cell-cargo) replayed and how many ran cargo, so
+    far."""
     try:
         lines = (Path(folder) / "target/hpr-cell-cargo/builds.log").read_text().splitlines()
     except OSError:
@@ -552,8 +562,8 @@ def paired_lines(paired):
 
 def table(results):
     lines = [
-        f"{'kernel':<15} {'ready':>6} {'setup cells: s (s since start)':<72} {'analysis after':>14} "
-        f"{'trivial median':>14} {'p90':>7}"
+        f"{'kernel':<15} {'ready':>6} {'setup cells: s (s since start)':<72} "
+        f"{'analysis after':>14} {'trivial median':>14} {'p90':>7}"
     ]
     for r in results:
         setup = (
@@ -578,9 +588,9 @@ def table(results):
                 lines.append(f"{r['kernel']:<15} {b['cell']:<16} {b['unavailable']}")
             else:
                 lines.append(
-                    f"{r['kernel']:<15} {b['cell']:<16} {b['crates']:>6} {b['cargo_nothing_to_build']:>23.3f}s "
-                    f"{b['cargo_cell_changed']:>13.3f}s {b['rustc_cell']:>11.3f}s {b['link']:>10.3f}s "
-                    f"{b['cell_seconds']:>10.3f}s"
+                    f"{r['kernel']:<15} {b['cell']:<16} {b['crates']:>6} "
+                    f"{b['cargo_nothing_to_build']:>23.3f}s {b['cargo_cell_changed']:>13.3f}s "
+                    f"{b['rustc_cell']:>11.3f}s {b['link']:>10.3f}s {b['cell_seconds']:>10.3f}s"
                 )
     lines.append("")
     lines.append(

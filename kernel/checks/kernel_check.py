@@ -54,7 +54,8 @@ def shared_setup_cell():
 
 @contextmanager
 def started_kernel(log, cwd=None, ready_timeout=300):
-    """A started `rust` kernel, ready for cells: yields its manager and client, then shuts it down."""
+    """A started `rust` kernel, ready for cells: yields its manager and client, then shuts it
+    down."""
     manager = KernelManager(kernel_name="rust")
     manager.start_kernel(cwd=cwd, stdout=log, stderr=log)
     client = manager.client()

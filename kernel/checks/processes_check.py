@@ -20,9 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-from kernel_check import ROOT, evcxr_process, print_report, run, shared_setup_cell, stat_fields
-
 from jupyter_client import KernelManager
+
+from kernel_check import ROOT, evcxr_process, print_report, run, shared_setup_cell, stat_fields
 
 # Each started program carries one of these numbers in its command line.
 MARKERS = {"service child": "3001", "plain child": "3002", "own session": "3003", "python": "3004"}
