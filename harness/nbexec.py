@@ -28,7 +28,6 @@ Usage:
 """
 
 import argparse
-import html
 import json
 import os
 import re
@@ -41,6 +40,7 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+import gallery
 from evcxr_client import EvcxrClient
 
 # Where the kernel keeps its build folders is the kernel's to say (kernel/checks/kernel_check.py).
@@ -544,15 +544,6 @@ def write_reference(run, results_dir):
     )
 
 
-def write_outputs(nb, report, out_dir):
-    from nbconvert import HTMLExporter
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out_dir / f"{report['name']}.ipynb")
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    (out_dir / f"{report['name']}.html").write_text(body, encoding="utf-8")
-
-
 def changes_since(previous, report, machine):
     """The results that moved beyond their noise since the previous run on this machine; none
     when either run was in check mode, whose numbers are rough."""
@@ -644,115 +635,6 @@ def machine_facts():
     }
 
 
-GALLERY_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
-h1 { margin-bottom: 0.2em; } .machine { color: #555; margin-top: 0; }
-section { border: 1px solid #ddd; border-radius: 8px; padding: 0.8em 1.2em; margin: 1em 0; }
-section h2 { margin: 0 0 0.3em; font-size: 1.2em; } section h2 a { color: inherit; }
-.status { font-size: 0.8em; padding: 2px 8px; border-radius: 10px; color: white; }
-.ok { background: #2a7d2a; } .failed { background: #b22; }
-.meta { color: #666; font-size: 0.9em; } ul { margin: 0.4em 0; padding-left: 1.3em; }
-li { margin: 0.2em 0; } .missed li { color: #8a5a00; } .failure { color: #b22; }
-table.results { border-collapse: collapse; margin: 0.5em 0; font-size: 0.92em; }
-table.results td, table.results th { border-bottom: 1px solid #eee; padding: 3px 10px 3px 0;
-  text-align: left; vertical-align: top; }
-"""
-
-
-def gallery_section(r):
-    name = html.escape(r["name"])
-    title = html.escape(r.get("title") or r["name"])
-    badge = "ok" if r["status"] == "ok" else "failed"
-    # A chapter this run did not execute shows its last recorded run (see earlier_runs).
-    when = (
-        f"run in {r['seconds']} s on {r['recorded'].replace('T', ' ')} (an earlier run)"
-        if r.get("earlier")
-        else f"{len(r['cells'])} code cells run in {r['seconds']} s"
-    )
-    if r.get("mode") == "check":
-        when += " · check mode: every measurement at its smallest settings, numbers rough"
-    parts = [
-        f'<section><h2><a href="{name}.html">{title}</a> '
-        f'<span class="status {badge}">{html.escape(r["status"])}</span></h2>',
-        f'<div class="meta">{name}.ipynb · {when} · '
-        f'<a href="{name}.ipynb">executed notebook</a></div>',
-    ]
-    if r.get("failure"):
-        f = r["failure"]
-        parts.append(
-            f'<p class="failure">failed at cell {f["number"]}: {html.escape(f["reason"])}: '
-            f"{html.escape(f['message'][:300])}</p>"
-        )
-    if r.get("results"):
-        moved = {c["name"]: c for c in r.get("changes", [])}
-        rows = []
-        for result in r["results"]:
-            change = moved.get(result["name"])
-            note = (
-                f"{change['change']:+.0%} since the previous run ({change['previous']:.4g})"
-                if change
-                else ""
-            )
-            rows.append(
-                f"<tr><td>{html.escape(result['name'])}</td><td>{result['value']:.4g} "
-                f"{html.escape(result['unit'])}</td><td>{html.escape(result['compares'])}</td>"
-                f"<td>{html.escape(note)}</td></tr>"
-            )
-        parts.append(
-            '<table class="results"><tr><th>result</th><th>value</th><th>compares</th>'
-            f"<th>change</th></tr>{''.join(rows)}</table>"
-        )
-    if r.get("headlines"):
-        items = "".join(f"<li>{html.escape(h['text'])}</li>" for h in r["headlines"])
-        parts.append(f"<ul>{items}</ul>")
-    if r["claims_not_seen"]:
-        # The claim as stated, without the marker and hpr's reminder about machines and load.
-        claims = [
-            c["text"].replace(CLAIM_NOT_SEEN, "").split(" (timings depend on")[0].strip()
-            for c in r["claims_not_seen"]
-        ]
-        items = "".join(f"<li>{html.escape(c)}</li>" for c in claims)
-        parts.append(
-            f'<div class="meta">timing claims not seen on this run:</div>'
-            f'<ul class="missed">{items}</ul>'
-        )
-    return "".join(parts) + "</section>"
-
-
-def earlier_runs(reports, results_dir):
-    """The chapters this run did not execute, from their results files, so that `make run NB=13`
-    keeps every chapter in the gallery."""
-    ran = {r["name"] for r in reports}
-    earlier = []
-    for path in sorted(results_dir.glob("*.json")):
-        if path.stem in ran:
-            continue
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        saved["earlier"] = True
-        earlier.append(saved)
-    return earlier
-
-
-def write_index(reports, out_dir, machine):
-    """The gallery: every chapter with its status, run time, measured headlines, the timing
-    claims this run did not show, and links to its rendering; readable without Jupyter."""
-    passed = sum(r["status"] == "ok" for r in reports)
-    page = (
-        '<!doctype html><html lang="en"><meta charset="utf-8">'
-        "<title>High Performance Python, in Rust: results</title>"
-        f"<style>{GALLERY_STYLE}</style>"
-        "<h1>High Performance Python, in Rust</h1>"
-        f'<p class="machine">{passed} of {len(reports)} notebooks ran green on '
-        f"{time.strftime('%Y-%m-%d %H:%M')}: {html.escape(machine['summary'])}</p>"
-        + "".join(gallery_section(r) for r in reports)
-        + "</html>"
-    )
-    (out_dir / "index.html").write_text(page, encoding="utf-8")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*")
@@ -842,7 +724,7 @@ def main():
             path, args.cell_timeout, args.setup_timeout, progress, log_dir, results_file, expected
         )
         if args.out:
-            write_outputs(nb, report, args.out)
+            gallery.write_outputs(nb, report, args.out)
         if results_dir:
             save_results(report, machine, results_dir)
             for c in report["changes"]:
@@ -859,8 +741,9 @@ def main():
             progress(f"  kernel log: {report['kernel_log']}")
         reports.append(report)
     if args.out:
-        shown = sorted(reports + earlier_runs(reports, results_dir), key=lambda r: r["name"])
-        write_index(shown, args.out, machine)
+        earlier = gallery.earlier_runs(reports, results_dir)
+        shown = sorted(reports + earlier, key=lambda r: r["name"])
+        gallery.write_index(shown, args.out, machine, CLAIM_NOT_SEEN)
     if args.report:
         args.report.write_text(json.dumps(reports, indent=1), encoding="utf-8")
 
