@@ -69,8 +69,9 @@ def started_kernel(log, cwd=None, ready_timeout=300):
 
 
 def run(client, code, timeout=600):
-    """Runs one cell: its status, the value it shows (text/plain) and its error, if any."""
-    result = {"value": None, "error": None}
+    """Runs one cell: its status, the value it shows (text/plain), its error, if any, and what it
+    wrote to stderr (where evcxr reports a panic, in a cell whose status is ok)."""
+    result = {"value": None, "error": None, "stderr": ""}
 
     def hook(message):
         content = message["content"]
@@ -78,6 +79,8 @@ def run(client, code, timeout=600):
             result["value"] = content["data"].get("text/plain")
         elif message["msg_type"] == "error":
             result["error"] = content.get("evalue") or "\n".join(content.get("traceback", []))
+        elif message["msg_type"] == "stream" and content.get("name") == "stderr":
+            result["stderr"] += content["text"]
 
     reply = client.execute_interactive(code, timeout=timeout, output_hook=hook)
     result["status"] = reply["content"]["status"]
