@@ -278,7 +278,7 @@ def measure_paired(shared, repeats, log_dir):
             for code in setup:
                 timed(kernels[name][1], code, timeout=2400)
         for manager, _ in kernels.values():
-            wait_for_background_analysis(manager.provisioner.process.pid)
+            wait_for_background_analysis(evcxr_process(manager.provisioner.process.pid))
         orders = {
             "repeated": [label for label in TRIVIAL_CELLS for _ in range(repeats)],
             "changing": [label for _ in range(repeats) for label in TRIVIAL_CELLS],
