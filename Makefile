@@ -49,8 +49,9 @@ bench: bench-kernel
 	cargo bench -p hpr --bench timeit_vs_criterion
 
 # How fast the kernel answers: start to first cell, trivial cells with and without hpr or polars.
+# The run's tables go into docs/kernel-log.md as a dated section, newest first.
 bench-kernel: setup
-	$(PYTHON) kernel/checks/kernel_bench.py
+	$(PYTHON) kernel/checks/kernel_bench.py --log docs/kernel-log.md
 
 # Versions change only here: Cargo.lock and python-lock.txt take what the notebooks' :dep lines
 # and environment.yml gained, keeping every other version; UPGRADE=all moves everything to the

@@ -48,6 +48,7 @@ from pathlib import Path
 
 import nbformat
 
+import bench_log
 from cell_breakdown import kernel_environment, split_build
 from kernel_check import evcxr_process, run, shared_setup_cell, started_kernel, stat_fields
 
@@ -418,6 +419,11 @@ def main():
         help="also split each kernel's last setup and trivial cell's build by hand "
         "(cell_breakdown.py: cargo, rustc, the link)",
     )
+    parser.add_argument(
+        "--log",
+        type=Path,
+        help="add the run to this log as a dated section (make bench-kernel: docs/kernel-log.md)",
+    )
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -463,7 +469,7 @@ def main():
         if not release_build_folder(Path(build_dirs)):
             print(f"kept {build_dirs}: evcxr's cache holds crates built there", flush=True)
     report = {
-        "machine": {"cpus": os.cpu_count(), "platform": sys.platform},
+        "machine": {"cpus": os.cpu_count(), "platform": sys.platform, **bench_log.facts(results)},
         "repeats": args.repeats,
         "results": results,
         "paired": paired,
@@ -473,6 +479,9 @@ def main():
     if paired:
         print(paired_lines(paired))
     print(f"\nwritten: {args.out}")
+    if args.log:
+        bench_log.add_to_log(args.log, bench_log.section(report, time.localtime()))
+        print(f"added to {args.log}: write below its tables what they show, then commit it")
 
 
 if __name__ == "__main__":
