@@ -31,6 +31,8 @@ lab: setup
 NOTEBOOKS_LANE := every_notebook_runs_without_error_panic_or_timeout categorical_frames_survive_later_cells_only_when_kept
 test: setup
 	cargo fmt --all -- --check
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked -p hpr --no-deps
 	cargo test --locked --workspace --no-run --quiet
@@ -47,8 +49,9 @@ bench: bench-kernel
 	cargo bench -p hpr --bench timeit_vs_criterion
 
 # How fast the kernel answers: start to first cell, trivial cells with and without hpr or polars.
+# The run's tables go into docs/kernel-log.md as a dated section, newest first.
 bench-kernel: setup
-	$(PYTHON) kernel/checks/kernel_bench.py
+	$(PYTHON) kernel/checks/kernel_bench.py --log docs/kernel-log.md
 
 # Versions change only here: Cargo.lock and python-lock.txt take what the notebooks' :dep lines
 # and environment.yml gained, keeping every other version; UPGRADE=all moves everything to the

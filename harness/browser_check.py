@@ -11,6 +11,7 @@ rendered tables and SVG plots, the problems found, and the screenshot's path. Ex
 passed, 1 failed, 2 error (no Playwright, JupyterLab did not start), 3 skipped (no Chromium).
 Usage: browser_check.py NOTEBOOK --screenshot PNG [--timeout SECONDS]
 """
+
 import argparse
 import json
 import os
@@ -36,8 +37,17 @@ STATUS_CODES = {"passed": 0, "failed": 1, "error": 2, "skipped": 3}
 
 
 def report(status, problems, tables=0, plots=0, screenshot=None):
-    print(json.dumps({"status": status, "tables": tables, "plots": plots,
-                      "problems": problems, "screenshot": screenshot}))
+    print(
+        json.dumps(
+            {
+                "status": status,
+                "tables": tables,
+                "plots": plots,
+                "problems": problems,
+                "screenshot": screenshot,
+            }
+        )
+    )
     sys.exit(STATUS_CODES[status])
 
 
@@ -53,10 +63,16 @@ def free_port():
 
 def chromium_path():
     found = os.environ.get("HPR_CHROMIUM") or next(
-        (p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None)
+        (p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None
+    )
     if not found:
-        report("skipped", ["no Chromium: install Debian's package (apt-get install chromium; "
-                           "`make setup` does it as root) or set HPR_CHROMIUM to its path"])
+        report(
+            "skipped",
+            [
+                "no Chromium: install Debian's package (apt-get install chromium; "
+                "`make setup` does it as root) or set HPR_CHROMIUM to its path"
+            ],
+        )
     return found
 
 
@@ -71,8 +87,10 @@ def scratch_root(notebook):
     # JupyterLab's own settings for this run: every cell rendered (not only those in view, so the
     # screenshot shows outputs after scrolling) and no news toast over the page.
     settings = root / ".lab-settings"
-    for plugin, values in [("notebook-extension/tracker", {"windowingMode": "none"}),
-                           ("apputils-extension/notification", {"fetchNews": "false"})]:
+    for plugin, values in [
+        ("notebook-extension/tracker", {"windowingMode": "none"}),
+        ("apputils-extension/notification", {"fetchNews": "false"}),
+    ]:
         path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
@@ -85,13 +103,28 @@ def start_lab(root, port, token, log):
     env["JUPYTERLAB_SETTINGS_DIR"] = str(root / ".lab-settings")
     env["PATH"] = f"{Path.home() / '.cargo' / 'bin'}:{env.get('PATH', '')}"
     lab = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-         f"--port={port}", f"--ServerApp.token={token}", "--ServerApp.port_retries=0",
-         f"--ServerApp.root_dir={root}", "--LabApp.news_url=", "--LabApp.collaborative=False",
-         "--LabApp.expose_app_in_browser=True"]
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--ServerApp.token={token}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.news_url=",
+            "--LabApp.collaborative=False",
+            "--LabApp.expose_app_in_browser=True",
+        ]
         # Containers and CI machines often run as root, which JupyterLab refuses by default.
         + (["--allow-root"] if os.geteuid() == 0 else []),
-        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         if lab.poll() is not None:
@@ -123,8 +156,10 @@ def kernels_idle(port, token):
     return bool(kernels) and all(k["execution_state"] == "idle" for k in kernels)
 
 
-CELL_PROMPTS = "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]" \
+CELL_PROMPTS = (
+    "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
     ".map(p => p.textContent.trim())"
+)
 
 
 def run_notebook(page, port, token, name, timeout):
@@ -135,7 +170,9 @@ def run_notebook(page, port, token, name, timeout):
         "() => { const app = window.jupyterapp; const w = app && app.shell.currentWidget;"
         " const k = w && w.sessionContext && w.sessionContext.session"
         "   && w.sessionContext.session.kernel;"
-        " return !!k && k.connectionStatus === 'connected' }", timeout=120_000)
+        " return !!k && k.connectionStatus === 'connected' }",
+        timeout=120_000,
+    )
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     # Run-all marks every cell [*] at once and stops at a failing cell, leaving the rest
     # unnumbered: the run is over when no cell is [*] and the kernel stays idle.
@@ -165,7 +202,7 @@ def inspect(page):
     text = "\n".join(errors.all_inner_texts())
     for mark in FAILURE_MARKS:
         if mark in text:
-            line = next(l for l in text.splitlines() if mark in l)
+            line = next(shown for shown in text.splitlines() if mark in shown)
             problems.append(f"the page shows {mark!r}: {line.strip()[:200]}")
     return tables, plots, problems
 
@@ -217,8 +254,9 @@ def main():
             except Exception as error:  # Playwright's timeouts and a browser that died
                 report("failed", [f"the page did not get there: {error}".splitlines()[0]])
             problems = ([problem] if problem else []) + problems
-            report("failed" if problems else "passed", problems, tables, plots,
-                   str(args.screenshot))
+            report(
+                "failed" if problems else "passed", problems, tables, plots, str(args.screenshot)
+            )
         finally:
             stop(lab)
             shutil.rmtree(root, ignore_errors=True)

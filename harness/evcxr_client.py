@@ -72,7 +72,11 @@ class EvcxrClient(NotebookClient):
             except Empty:
                 return False
             from_marker = msg["parent_header"].get("msg_id") == msg_id
-            if from_marker and msg["msg_type"] == "stream" and MARKER in msg["content"].get("text", ""):
+            if (
+                from_marker
+                and msg["msg_type"] == "stream"
+                and MARKER in msg["content"].get("text", "")
+            ):
                 streams_done.add(msg["content"]["name"])
             elif from_marker and msg["msg_type"] == "error":
                 return False  # the marker cell itself failed: it will print nothing

@@ -22,12 +22,12 @@ A timing claim this run did not show (hpr's CLAIM_NOT_SEEN marker) is listed, ne
 cells tagged `raises-exception` may fail.
 
 Usage:
-  nbexec.py [--out DIR] [--results DIR] [--report FILE] [--logs DIR] [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
+  nbexec.py [--out DIR] [--results DIR] [--report FILE] [--logs DIR]
+            [--cell-timeout S] [--setup-timeout S] NOTEBOOK...
   nbexec.py --write-reference RUN RESULTS
 """
 
 import argparse
-import html
 import json
 import os
 import re
@@ -38,8 +38,11 @@ import time
 from pathlib import Path
 
 import nbformat
-from evcxr_client import EvcxrClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+import gallery
+import history
+from evcxr_client import EvcxrClient
 
 # Where the kernel keeps its build folders is the kernel's to say (kernel/checks/kernel_check.py).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel" / "checks"))
@@ -50,10 +53,39 @@ DIAGNOSTIC = re.compile(r"\[E\d{4}\]|^\s*error(\[E\d{4}\])?:|─\[ command_", re
 # hpr's rendered types (hpr::RENDERED_TYPES) and error variants (hpr::HprError::VARIANT_NAMES);
 # the harness's tests check that these lists equal the crate's. A cell whose plain-text value
 # starts like `Timing { ...` or `Ok(Timing {` is one evcxr failed to render.
-HPR_RENDERED_TYPES = ["Comparison", "Conditions", "Counters", "Figure", "HprError", "Limits", "Machine", "MemoryTable", "MemoryUsage", "Panel", "Profile", "ResultTable", "Results", "Scaling", "Sections", "Timing"]
-HPR_ERROR_VARIANTS = ["Empty", "NotFinite", "InvalidArgument", "Panicked", "Unsupported", "Python", "Draw", "Service", "Io", "MissingResults"]
+HPR_RENDERED_TYPES = [
+    "Comparison",
+    "Conditions",
+    "Counters",
+    "Figure",
+    "HprError",
+    "Limits",
+    "Machine",
+    "MemoryTable",
+    "MemoryUsage",
+    "Panel",
+    "Profile",
+    "ResultTable",
+    "Results",
+    "Scaling",
+    "Sections",
+    "Timing",
+]
+HPR_ERROR_VARIANTS = [
+    "Empty",
+    "NotFinite",
+    "InvalidArgument",
+    "Panicked",
+    "Unsupported",
+    "Python",
+    "Draw",
+    "Service",
+    "Io",
+    "MissingResults",
+]
 HPR_DEBUG_DUMP = re.compile(
-    r"^(Ok\(|Err\()?(" + "|".join(HPR_RENDERED_TYPES + HPR_ERROR_VARIANTS) + r")\s*[{(]")
+    r"^(Ok\(|Err\()?(" + "|".join(HPR_RENDERED_TYPES + HPR_ERROR_VARIANTS) + r")\s*[{(]"
+)
 # hpr::claim's marker for a performance claim this run's numbers did not show (hpr::CLAIM_NOT_SEEN).
 CLAIM_NOT_SEEN = "✘ not seen on this run:"
 # Every section of a chapter ends with a measured sentence that starts like this: the chapter's
@@ -63,19 +95,20 @@ HEADLINE = "What this shows:"
 CLAIM_SEEN = "✔ seen on this run:"
 # hpr::Headline::record appends its results to the file this variable names (hpr::RESULTS_FILE_ENV).
 RESULTS_FILE_ENV = "HPR_RESULTS_FILE"
-# hpr::Results (chapter 13) reads every chapter's results from the folder this names (hpr::RESULTS_DIR_ENV).
+# hpr::Results (chapter 13) reads every chapter's results from the folder this names
+# (hpr::RESULTS_DIR_ENV).
 RESULTS_DIR_ENV = "HPR_RESULTS_DIR"
-# A result counts as changed since the previous run beyond its measured noise, or beyond this
-# when it has none.
-DEFAULT_NOISE = 0.10
-# hpr::MODE_ENV: `check` runs every measurement at hpr's smallest settings; unset or `full` measures.
+# hpr::MODE_ENV: `check` runs every measurement at hpr's smallest settings; unset or `full`
+# measures.
 MODE_ENV = "HPR_MODE"
 # Per-cell seconds of a reference `make run` (see the docstring), used when this machine has none.
 REFERENCE_TIMINGS = Path(__file__).resolve().parent / "reference-timings.json"
 # How long the marker cell that collects late output may take (a cell compile in the notebook's
 # kernel: a second or two with polars loaded); HPR_LATE_OUTPUT_SECONDS sets it (for the harness).
 LATE_OUTPUT_TIMEOUT = int(os.environ.get("HPR_LATE_OUTPUT_SECONDS", "60"))
-KERNEL_DIED = re.compile(r"Subprocess terminated|Child process terminated|kernel died", re.IGNORECASE)
+KERNEL_DIED = re.compile(
+    r"Subprocess terminated|Child process terminated|kernel died", re.IGNORECASE
+)
 
 
 def text_of(output):
@@ -88,8 +121,11 @@ def text_of(output):
 
 def stream_text(cell, name):
     """Everything a cell wrote to one stream ("stdout" or "stderr")."""
-    return "".join(o.get("text", "") for o in cell.get("outputs", [])
-                   if o.get("output_type") == "stream" and o.get("name") == name)
+    return "".join(
+        o.get("text", "")
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == name
+    )
 
 
 def classify(cell):
@@ -103,7 +139,7 @@ def classify(cell):
             return "kernel_death", text.strip()
     if "panicked at" in stderr:
         start = stderr.index("panicked at")
-        return "panic", stderr[max(0, start - 40):start + 400].strip()
+        return "panic", stderr[max(0, start - 40) : start + 400].strip()
     for error in errors:
         text = ANSI.sub("", text_of(error))
         reason = "compile_error" if DIAGNOSTIC.search(text) else "error"
@@ -122,14 +158,20 @@ def classify(cell):
 
 def claims_seen(cell):
     """The lines of a cell's stdout that report a claim this run showed, without the marker."""
-    return [line[len(CLAIM_SEEN):].strip() for line in stream_text(cell, "stdout").splitlines()
-            if line.startswith(CLAIM_SEEN)]
+    return [
+        line[len(CLAIM_SEEN) :].strip()
+        for line in stream_text(cell, "stdout").splitlines()
+        if line.startswith(CLAIM_SEEN)
+    ]
 
 
 def headlines(cell):
     """The measured "What this shows: ..." sentences a cell printed, without the prefix."""
-    return [line[len(HEADLINE):].strip() for line in stream_text(cell, "stdout").splitlines()
-            if line.startswith(HEADLINE)]
+    return [
+        line[len(HEADLINE) :].strip()
+        for line in stream_text(cell, "stdout").splitlines()
+        if line.startswith(HEADLINE)
+    ]
 
 
 def title_of(nb, name):
@@ -144,7 +186,11 @@ def title_of(nb, name):
 
 def claims_not_seen(cell):
     """The lines of a cell's stdout that report a performance claim this run did not show."""
-    return [line.strip() for line in stream_text(cell, "stdout").splitlines() if line.startswith(CLAIM_NOT_SEEN)]
+    return [
+        line.strip()
+        for line in stream_text(cell, "stdout").splitlines()
+        if line.startswith(CLAIM_NOT_SEEN)
+    ]
 
 
 def late_failure(nb, passed):
@@ -188,9 +234,19 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
         shutdown_kernel="immediate",
     )
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    report = {"notebook": str(path), "name": name, "title": title_of(nb, name), "mode": run_mode(), "cells": [],
-              "status": "ok", "failure": None, "claims_not_seen": [], "claims_seen": [],
-              "headlines": [], "results": []}
+    report = {
+        "notebook": str(path),
+        "name": name,
+        "title": title_of(nb, name),
+        "mode": run_mode(),
+        "cells": [],
+        "status": "ok",
+        "failure": None,
+        "claims_not_seen": [],
+        "claims_seen": [],
+        "headlines": [],
+        "results": [],
+    }
     started = time.monotonic()
     # The kernel's own stderr is cargo's build log, and its stdout has evcxr's start-up chatter
     # ("No configuration file found, use the default configuration", from its :load_config): keep
@@ -203,8 +259,13 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
 
     def fail(number, index, reason, message):
         report["status"] = "failed"
-        report["failure"] = {"cell": index, "number": number, "reason": reason, "message": message,
-                             "source": nb.cells[index].source[:300]}
+        report["failure"] = {
+            "cell": index,
+            "number": number,
+            "reason": reason,
+            "message": message,
+            "source": nb.cells[index].source[:300],
+        }
         for entry in report["cells"]:
             if entry["cell"] == index:
                 entry["status"] = reason
@@ -214,7 +275,10 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
     passed = []
     stopped = None  # (number, index, reason, message) of the cell the run stopped at
     try:
-        with open(log_path, "w") as kernel_log, client.setup_kernel(stdout=kernel_log, stderr=kernel_log):
+        with (
+            open(log_path, "w") as kernel_log,
+            client.setup_kernel(stdout=kernel_log, stderr=kernel_log),
+        ):
             for number, index in enumerate(code_cells, 1):
                 cell = nb.cells[index]
                 # Loading dependencies compiles them: allow the first build its own, longer limit.
@@ -230,10 +294,24 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
                     failure = ("kernel_death", str(error))
                 seconds = time.monotonic() - cell_started
                 allowed = "raises-exception" in cell.get("metadata", {}).get("tags", [])
-                status = "ok" if failure is None else ("allowed " + failure[0] if allowed else failure[0])
-                report["cells"].append({"cell": index, "number": number, "seconds": round(seconds, 2), "status": status})
+                status = (
+                    "ok"
+                    if failure is None
+                    else ("allowed " + failure[0] if allowed else failure[0])
+                )
+                report["cells"].append(
+                    {
+                        "cell": index,
+                        "number": number,
+                        "seconds": round(seconds, 2),
+                        "status": status,
+                    }
+                )
                 left = time_left(expected, number, len(code_cells))
-                progress(f"  [{name}] cell {number}/{len(code_cells)} (#{index}) {status} {seconds:.1f}s{left}")
+                progress(
+                    f"  [{name}] cell {number}/{len(code_cells)} (#{index}) {status} "
+                    f"{seconds:.1f}s{left}"
+                )
                 stopped = late_failure(nb, passed)
                 if stopped is None and failure and not allowed:
                     stopped = (number, index, *failure)
@@ -242,15 +320,26 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
                 if failure is None:
                     passed.append((number, index))
             # A timed-out cell still runs, and a dead kernel answers nothing: no marker cell then.
-            if report["cells"] and (stopped is None or stopped[2] not in ("timeout", "kernel_death")):
+            if report["cells"] and (
+                stopped is None or stopped[2] not in ("timeout", "kernel_death")
+            ):
                 last_run = nb.cells[report["cells"][-1]["cell"]]
                 if not client.collect_late_output(last_run, LATE_OUTPUT_TIMEOUT):
-                    # Unconfirmed is not passed: a panic printed after its cell finished may be missing.
+                    # Unconfirmed is not passed: a panic printed after its cell finished may be
+                    # missing.
                     last = report["cells"][-1]
-                    stopped = stopped or late_failure(nb, passed) or (last["number"], last["cell"], "late_output",
-                                          f"evcxr's marker cell did not answer within {LATE_OUTPUT_TIMEOUT} s, "
-                                          "so what the cells printed after they finished (an error, a panic) "
-                                          "may be missing: this run cannot say the notebook passed")
+                    stopped = (
+                        stopped
+                        or late_failure(nb, passed)
+                        or (
+                            last["number"],
+                            last["cell"],
+                            "late_output",
+                            f"evcxr's marker cell did not answer within {LATE_OUTPUT_TIMEOUT} s, "
+                            "so what the cells printed after they finished (an error, a panic) "
+                            "may be missing: this run cannot say the notebook passed",
+                        )
+                    )
                 elif stopped:
                     # The failure's message, and even its reason, may have arrived late.
                     number, index = stopped[:2]
@@ -261,8 +350,13 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
                 fail(*stopped)
     except Exception as error:  # kernel missing, failed to start...
         report["status"] = "failed"
-        report["failure"] = {"cell": None, "number": None, "reason": "kernel_start",
-                             "message": f"{type(error).__name__}: {error}", "source": ""}
+        report["failure"] = {
+            "cell": None,
+            "number": None,
+            "reason": "kernel_start",
+            "message": f"{type(error).__name__}: {error}",
+            "source": "",
+        }
     finally:
         kill_process_group(client)
     # Gathered after the run, when lines that arrived late have reached their cells.
@@ -287,9 +381,13 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
                 torn.append(number)
         if torn and report["status"] == "ok" and report["cells"]:
             last = report["cells"][-1]
-            fail(last["number"], last["cell"], "results",
-                 f"line {torn[0]} of {results_file.name} is not a whole JSON record: {len(torn)} "
-                 "result(s) lost (was the kernel killed while writing?)")
+            fail(
+                last["number"],
+                last["cell"],
+                "results",
+                f"line {torn[0]} of {results_file.name} is not a whole JSON record: {len(torn)} "
+                "result(s) lost (was the kernel killed while writing?)",
+            )
     return nb, report
 
 
@@ -324,8 +422,11 @@ def built_crates(crates):
     build-folder slot or in evcxr's compile cache. What is missing is a one-time build."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     slots = build_slots()
-    folders = [*slots.glob("slot-*/target/debug/deps"), *slots.glob("slot-*/target/*/debug/deps"),
-               *(cache / "evcxr").glob("*")]
+    folders = [
+        *slots.glob("slot-*/target/debug/deps"),
+        *slots.glob("slot-*/target/*/debug/deps"),
+        *(cache / "evcxr").glob("*"),
+    ]
     found = set()
     for folder in folders:
         for crate in crates - found:
@@ -337,24 +438,36 @@ def built_crates(crates):
 def notebook_crates(path):
     """The crates a notebook's `:dep` lines name."""
     nb = nbformat.read(path, as_version=4)
-    return {m.group(1) for cell in nb.cells if cell.cell_type == "code"
-            for m in re.finditer(r"^:dep\s+([A-Za-z0-9_-]+)", cell.source, re.MULTILINE)}
+    return {
+        m.group(1)
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for m in re.finditer(r"^:dep\s+([A-Za-z0-9_-]+)", cell.source, re.MULTILINE)
+    }
 
 
 def reference_estimate(name, crates, built, reference, mode):
     """Per-cell seconds for a notebook from the reference runs: its warm run in this mode (or in
     full mode), plus, for each cell, what the bare run spent more (one-time builds) while one of
     the notebook's crates is not built yet. Also the missing crates."""
+
     def seconds_in(run):
         return reference.get("runs", {}).get(run, {}).get("cell_seconds", {}).get(name)
+
     bare, full_warm = seconds_in("full-bare"), seconds_in("full-warm")
     warm = seconds_in(f"{mode}-warm") or full_warm
     missing = sorted(crates - built)
     if warm is None:
         return bare, missing
-    if not missing or not bare or not full_warm or len(bare) != len(warm) or len(full_warm) != len(warm):
+    if (
+        not missing
+        or not bare
+        or not full_warm
+        or len(bare) != len(warm)
+        or len(full_warm) != len(warm)
+    ):
         return warm, missing
-    return [w + max(0.0, b - f) for w, b, f in zip(warm, bare, full_warm)], missing
+    return [w + max(0.0, b - f) for w, b, f in zip(warm, bare, full_warm, strict=True)], missing
 
 
 def expected_timings(paths, results_dir, machine, mode):
@@ -375,16 +488,24 @@ def expected_timings(paths, results_dir, machine, mode):
                 saved = json.loads((results_dir / f"{name}.json").read_text(encoding="utf-8"))
             except ValueError:
                 saved = None
-        if (saved and saved.get("cell_seconds") and saved.get("machine", {}).get("key") == machine["key"]
-                and saved.get("mode", "full") == mode):
+        if (
+            saved
+            and saved.get("cell_seconds")
+            and saved.get("machine", {}).get("key") == machine["key"]
+            and saved.get("mode", "full") == mode
+        ):
             timings[name] = saved["cell_seconds"]
             sources.add("the last run on this machine")
             continue
         seconds, lacking = reference_estimate(name, crates[name], built, reference, mode)
         if seconds:
             timings[name] = seconds
-            sources.add("the reference runs of " + ", ".join(sorted({
-                run.get("measured", "?") for run in reference.get("runs", {}).values()})))
+            sources.add(
+                "the reference runs of "
+                + ", ".join(
+                    sorted({run.get("measured", "?") for run in reference.get("runs", {}).values()})
+                )
+            )
             missing.update(lacking)
     return timings, sources, missing
 
@@ -404,184 +525,44 @@ def write_reference(run, results_dir):
         dates.add(saved["recorded"][:10])
     if not cells:
         sys.exit(f"{results_dir}: no results files")
-    reference = json.loads(REFERENCE_TIMINGS.read_text(encoding="utf-8")) if REFERENCE_TIMINGS.exists() else {}
-    reference.setdefault("runs", {})[run] = {"measured": ", ".join(sorted(dates)),
-                                             "machine": "; ".join(sorted(machines)), "cell_seconds": cells}
+    reference = (
+        json.loads(REFERENCE_TIMINGS.read_text(encoding="utf-8"))
+        if REFERENCE_TIMINGS.exists()
+        else {}
+    )
+    reference.setdefault("runs", {})[run] = {
+        "measured": ", ".join(sorted(dates)),
+        "machine": "; ".join(sorted(machines)),
+        "cell_seconds": cells,
+    }
     REFERENCE_TIMINGS.write_text(json.dumps(reference, indent=1) + "\n", encoding="utf-8")
-    print(f"{REFERENCE_TIMINGS}: {run}, {len(cells)} notebooks, {sum(map(sum, cells.values())) / 60:.1f} min")
-
-
-def write_outputs(nb, report, out_dir):
-    from nbconvert import HTMLExporter
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out_dir / f"{report['name']}.ipynb")
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    (out_dir / f"{report['name']}.html").write_text(body, encoding="utf-8")
-
-
-def changes_since(previous, report, machine):
-    """The results that moved beyond their noise since the previous run on this machine; none
-    when either run was in check mode, whose numbers are rough."""
-    if not previous or previous.get("machine", {}).get("key") != machine["key"]:
-        return []
-    if "check" in (previous.get("mode", "full"), report["mode"]):
-        return []
-    before = {r["name"]: r for r in previous.get("results", [])}
-    changes = []
-    for result in report["results"]:
-        old = before.get(result["name"])
-        if not old or old["value"] == 0 or old.get("unit") != result["unit"]:
-            continue
-        change = result["value"] / old["value"] - 1
-        noise = max(result.get("noise") or 0, old.get("noise") or 0) or DEFAULT_NOISE
-        if abs(change) > noise:
-            changes.append({"name": result["name"], "previous": old["value"], "value": result["value"],
-                            "unit": result["unit"], "change": change, "noise": noise})
-    return changes
-
-
-def save_results(report, machine, results_dir):
-    """build/results/<notebook>.json: what a later run compares with, and what chapter 13 reads."""
-    path = results_dir / f"{report['name']}.json"
-    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-    report["changes"] = changes_since(previous, report, machine)
-    kept = {k: report[k] for k in ["name", "title", "mode", "status", "seconds", "results", "headlines",
-                                   "claims_seen", "claims_not_seen", "changes"]}
-    # What the next run's progress output estimates from (a run stopped early has no use for it).
-    if report["status"] == "ok":
-        kept["cell_seconds"] = [c["seconds"] for c in report["cells"]]
-    elif previous and previous.get("cell_seconds"):
-        kept["cell_seconds"] = previous["cell_seconds"]
-    kept["machine"] = machine
-    kept["recorded"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    path.write_text(json.dumps(kept, indent=1, ensure_ascii=False), encoding="utf-8")
-    (results_dir / f"{report['name']}.jsonl").unlink(missing_ok=True)
-
-
-def machine_facts():
-    """What the notebooks ran on: the gallery's header, and the key that decides whether two
-    runs' results are comparable."""
-    import platform
-    import subprocess
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(l.split(":", 1)[1].strip() for l in info if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    try:
-        rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        rustc = "rustc not found"
-    summary = (f"{cpu}, {os.cpu_count()} logical cores; {platform.system()} {platform.release()}; "
-               f"{rustc}; Python {platform.python_version()}; cells built at opt-level 3 without "
-               "overflow checks or debug assertions (the setup cell checks it)")
-    return {"key": f"{platform.node()} | {cpu} | {os.cpu_count()} cores | {rustc}",
-            "summary": summary}
-
-
-GALLERY_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
-h1 { margin-bottom: 0.2em; } .machine { color: #555; margin-top: 0; }
-section { border: 1px solid #ddd; border-radius: 8px; padding: 0.8em 1.2em; margin: 1em 0; }
-section h2 { margin: 0 0 0.3em; font-size: 1.2em; } section h2 a { color: inherit; }
-.status { font-size: 0.8em; padding: 2px 8px; border-radius: 10px; color: white; }
-.ok { background: #2a7d2a; } .failed { background: #b22; }
-.meta { color: #666; font-size: 0.9em; } ul { margin: 0.4em 0; padding-left: 1.3em; }
-li { margin: 0.2em 0; } .missed li { color: #8a5a00; } .failure { color: #b22; }
-table.results { border-collapse: collapse; margin: 0.5em 0; font-size: 0.92em; }
-table.results td, table.results th { border-bottom: 1px solid #eee; padding: 3px 10px 3px 0;
-  text-align: left; vertical-align: top; }
-"""
-
-
-def gallery_section(r):
-    name = html.escape(r["name"])
-    title = html.escape(r.get("title") or r["name"])
-    badge = "ok" if r["status"] == "ok" else "failed"
-    # A chapter this run did not execute shows its last recorded run (see earlier_runs).
-    when = (f"run in {r['seconds']} s on {r['recorded'].replace('T', ' ')} (an earlier run)"
-            if r.get("earlier") else f"{len(r['cells'])} code cells run in {r['seconds']} s")
-    if r.get("mode") == "check":
-        when += " · check mode: every measurement at its smallest settings, numbers rough"
-    parts = [f"<section><h2><a href=\"{name}.html\">{title}</a> "
-             f"<span class=\"status {badge}\">{html.escape(r['status'])}</span></h2>",
-             f"<div class=\"meta\">{name}.ipynb · {when} · "
-             f"<a href=\"{name}.ipynb\">executed notebook</a></div>"]
-    if r.get("failure"):
-        f = r["failure"]
-        parts.append(f"<p class=\"failure\">failed at cell {f['number']}: {html.escape(f['reason'])}: "
-                     f"{html.escape(f['message'][:300])}</p>")
-    if r.get("results"):
-        moved = {c["name"]: c for c in r.get("changes", [])}
-        rows = []
-        for result in r["results"]:
-            change = moved.get(result["name"])
-            note = (f"{change['change']:+.0%} since the previous run ({change['previous']:.4g})"
-                    if change else "")
-            rows.append(f"<tr><td>{html.escape(result['name'])}</td><td>{result['value']:.4g} "
-                        f"{html.escape(result['unit'])}</td><td>{html.escape(result['compares'])}</td>"
-                        f"<td>{html.escape(note)}</td></tr>")
-        parts.append("<table class=\"results\"><tr><th>result</th><th>value</th><th>compares</th>"
-                     f"<th>change</th></tr>{''.join(rows)}</table>")
-    if r.get("headlines"):
-        items = "".join(f"<li>{html.escape(h['text'])}</li>" for h in r["headlines"])
-        parts.append(f"<ul>{items}</ul>")
-    if r["claims_not_seen"]:
-        # The claim as stated, without the marker and hpr's reminder about machines and load.
-        claims = [c["text"].replace(CLAIM_NOT_SEEN, "").split(" (timings depend on")[0].strip()
-                  for c in r["claims_not_seen"]]
-        items = "".join(f"<li>{html.escape(c)}</li>" for c in claims)
-        parts.append(f"<div class=\"meta\">timing claims not seen on this run:</div>"
-                     f"<ul class=\"missed\">{items}</ul>")
-    return "".join(parts) + "</section>"
-
-
-def earlier_runs(reports, results_dir):
-    """The chapters this run did not execute, from their results files, so that `make run NB=13`
-    keeps every chapter in the gallery."""
-    ran = {r["name"] for r in reports}
-    earlier = []
-    for path in sorted(results_dir.glob("*.json")):
-        if path.stem in ran:
-            continue
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        saved["earlier"] = True
-        earlier.append(saved)
-    return earlier
-
-
-def write_index(reports, out_dir, machine):
-    """The gallery: every chapter with its status, run time, measured headlines, the timing
-    claims this run did not show, and links to its rendering; readable without Jupyter."""
-    passed = sum(r["status"] == "ok" for r in reports)
-    page = ("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">"
-            "<title>High Performance Python, in Rust: results</title>"
-            f"<style>{GALLERY_STYLE}</style>"
-            "<h1>High Performance Python, in Rust</h1>"
-            f"<p class=\"machine\">{passed} of {len(reports)} notebooks ran green on "
-            f"{time.strftime('%Y-%m-%d %H:%M')}: {html.escape(machine['summary'])}</p>"
-            + "".join(gallery_section(r) for r in reports) + "</html>")
-    (out_dir / "index.html").write_text(page, encoding="utf-8")
+    print(
+        f"{REFERENCE_TIMINGS}: {run}, {len(cells)} notebooks, "
+        f"{sum(map(sum, cells.values())) / 60:.1f} min"
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*")
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--results", type=Path, help="where each notebook's results file goes "
-                        "(default: OUT/results with --out, none without)")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="where each notebook's results file goes "
+        "(default: OUT/results with --out, none without)",
+    )
     parser.add_argument("--report", type=Path)
     parser.add_argument("--logs", type=Path, help="where each kernel's stderr (its build log) goes")
     parser.add_argument("--cell-timeout", type=int, default=600)
     parser.add_argument("--setup-timeout", type=int, default=2400)
-    parser.add_argument("--write-reference", nargs=2, metavar=("RUN", "RESULTS"),
-                        help="keep a run's per-cell seconds in harness/reference-timings.json as RUN "
-                        "(full-bare, full-warm or check-warm), from its results folder")
+    parser.add_argument(
+        "--write-reference",
+        nargs=2,
+        metavar=("RUN", "RESULTS"),
+        help="keep a run's per-cell seconds in harness/reference-timings.json as RUN "
+        "(full-bare, full-warm or check-warm), from its results folder",
+    )
     args = parser.parse_args()
     if args.write_reference:
         run, results = args.write_reference
@@ -597,7 +578,7 @@ def main():
 
     log_dir = args.logs or (args.out or Path(tempfile.mkdtemp(prefix="nbexec-"))) / "kernel-logs"
     reports = []
-    machine = machine_facts()
+    machine = history.machine_facts()
     results_dir = args.results or (args.out / "results" if args.out else None)
     if results_dir:
         # Absolute: the kernels run in their notebook's folder, not in this one.
@@ -608,37 +589,68 @@ def main():
     timings, sources, missing = expected_timings(args.notebooks, results_dir, machine, mode)
     remaining = {Path(p).stem: sum(timings.get(Path(p).stem, [])) for p in args.notebooks}
     known = sum(Path(p).stem in timings for p in args.notebooks)
-    estimate = (f", about {format_minutes(sum(remaining.values()))} (from {' and '.join(sorted(sources))}"
-                + (f"; {len(args.notebooks) - known} without an estimate" if known < len(args.notebooks) else "")
-                + ")") if known else ""
-    progress(f"{len(args.notebooks)} notebook{'s' if len(args.notebooks) > 1 else ''} in {mode} mode{estimate}")
+    estimate = (
+        (
+            f", about {format_minutes(sum(remaining.values()))} "
+            f"(from {' and '.join(sorted(sources))}"
+            + (
+                f"; {len(args.notebooks) - known} without an estimate"
+                if known < len(args.notebooks)
+                else ""
+            )
+            + ")"
+        )
+        if known
+        else ""
+    )
+    progress(
+        f"{len(args.notebooks)} notebook{'s' if len(args.notebooks) > 1 else ''} "
+        f"in {mode} mode{estimate}"
+    )
     if missing:
-        progress(f"  including one-time builds of crates this machine has not built yet: {', '.join(sorted(missing))}")
+        progress(
+            "  including one-time builds of crates this machine has not built yet: "
+            + ", ".join(sorted(missing))
+        )
     for path in args.notebooks:
         name = Path(path).stem
         expected = timings.get(name)
         left = sum(remaining.values())
-        progress(f"==> {path}" + (f" (about {format_minutes(sum(expected))}; the run: about "
-                                   f"{format_minutes(left)} left)" if expected else ""))
+        progress(
+            f"==> {path}"
+            + (
+                f" (about {format_minutes(sum(expected))}; the run: about "
+                f"{format_minutes(left)} left)"
+                if expected
+                else ""
+            )
+        )
         remaining[name] = 0
         results_file = results_dir / f"{name}.jsonl" if results_dir else None
-        nb, report = execute(path, args.cell_timeout, args.setup_timeout, progress, log_dir,
-                             results_file, expected)
+        nb, report = execute(
+            path, args.cell_timeout, args.setup_timeout, progress, log_dir, results_file, expected
+        )
         if args.out:
-            write_outputs(nb, report, args.out)
+            gallery.write_outputs(nb, report, args.out)
         if results_dir:
-            save_results(report, machine, results_dir)
+            history.save_results(report, machine, results_dir)
             for c in report["changes"]:
-                progress(f"  changed since the previous run: {c['name']}: {c['previous']:.4g} -> "
-                         f"{c['value']:.4g} {c['unit']} ({c['change']:+.0%}, noise {c['noise']:.0%})")
+                progress(
+                    f"  changed since the previous run: {c['name']}: {c['previous']:.4g} -> "
+                    f"{c['value']:.4g} {c['unit']} ({c['change']:+.0%}, noise {c['noise']:.0%})"
+                )
         if report["failure"]:
             f = report["failure"]
-            progress(f"  FAILED at cell {f['number']} (#{f['cell']}): {f['reason']}\n    " + f["message"][:800].replace("\n", "\n    "))
+            progress(
+                f"  FAILED at cell {f['number']} (#{f['cell']}): {f['reason']}\n    "
+                + f["message"][:800].replace("\n", "\n    ")
+            )
             progress(f"  kernel log: {report['kernel_log']}")
         reports.append(report)
     if args.out:
-        shown = sorted(reports + earlier_runs(reports, results_dir), key=lambda r: r["name"])
-        write_index(shown, args.out, machine)
+        earlier = gallery.earlier_runs(reports, results_dir)
+        shown = sorted(reports + earlier, key=lambda r: r["name"])
+        gallery.write_index(shown, args.out, machine, CLAIM_NOT_SEEN)
     if args.report:
         args.report.write_text(json.dumps(reports, indent=1), encoding="utf-8")
 

@@ -12,7 +12,8 @@ crate in it, so nothing resolves after setup.
     lock.py --write              add what the notebooks or environment.yml gained, drop the rest,
                                  keep every other version (`make lock`)
     lock.py --upgrade all        move every crate and Python package to its newest release
-    lock.py --upgrade NAME ...   move these crates or Python packages only (`make lock UPGRADE=polars`)
+    lock.py --upgrade NAME ...   move these crates or Python packages only
+                                 (`make lock UPGRADE=polars`)
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ publish = false
 [lib]
 path = "lib.rs"
 
-"""
+"""  # noqa: E501 (the exact text of kernel/deps/Cargo.toml)
 
 
 def dep_lines(notebooks: Path) -> dict[str, list[tuple[str, str]]]:
@@ -84,7 +85,9 @@ def chapter_deps(notebooks: Path = NOTEBOOKS) -> tuple[dict[str, str], list[str]
             continue  # hpr itself, a member of the workspace with all its features locked
         if len(parsed) != 1:
             if len(parsed) > 1:
-                problems.append(f"{name}: the notebooks write different :dep lines ({where}); write one")
+                problems.append(
+                    f"{name}: the notebooks write different :dep lines ({where}); write one"
+                )
             continue
         spec, parsed = parsed.popitem()
         version = parsed if isinstance(parsed, str) else parsed.get("version", "")
@@ -154,7 +157,8 @@ def exact_requirements() -> list[str]:
         for number, line in enumerate(manifest.read_text().splitlines(), 1):
             if re.search(r'(version\s*=\s*|^[\w-]+\s*=\s*)"\s*=', line):
                 problems.append(
-                    f"{manifest.relative_to(ROOT)}:{number}: an exact requirement; Cargo.lock fixes versions"
+                    f"{manifest.relative_to(ROOT)}:{number}: an exact requirement; "
+                    "Cargo.lock fixes versions"
                 )
     return problems
 
@@ -165,7 +169,11 @@ def cargo_problems() -> list[str]:
         return []
     # Which crates are missing: what an update of the workspace's own entries would add.
     dry = cargo("update", "--workspace", "--dry-run", check=False).stderr
-    changes = [line.strip() for line in dry.splitlines() if re.match(r"\s*(Adding|Updating|Removing) ", line)]
+    changes = [
+        line.strip()
+        for line in dry.splitlines()
+        if re.match(r"\s*(Adding|Updating|Removing) ", line)
+    ]
     listed = "\n    ".join(changes) or dry.strip()
     return [f"Cargo.lock does not cover the workspace and the notebooks' :dep lines:\n    {listed}"]
 
@@ -204,10 +212,13 @@ def python_problems() -> list[str]:
     problems = []
     for name, version in environment_pins().items():
         if name not in locked:
-            problems.append(f"{PYTHON_LOCK.name} lacks {name}, which environment.yml pins: run `make lock`")
+            problems.append(
+                f"{PYTHON_LOCK.name} lacks {name}, which environment.yml pins: run `make lock`"
+            )
         elif locked[name] != version:
             problems.append(
-                f"{PYTHON_LOCK.name} has {name} {locked[name]}, environment.yml pins {version}: run `make lock`"
+                f"{PYTHON_LOCK.name} has {name} {locked[name]}, environment.yml pins {version}: "
+                "run `make lock`"
             )
     if "--hash=sha256:" not in PYTHON_LOCK.read_text():
         problems.append(f"{PYTHON_LOCK.name} has no hashes: run `make lock`")
@@ -220,30 +231,49 @@ def write_python(upgrade: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="hpr-lock-") as scratch:
         scratch = Path(scratch)
         subprocess.run([sys.executable, "-m", "venv", str(scratch / "venv")], check=True)
-        pip = [str(scratch / "venv/bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        pip = [
+            str(scratch / "venv/bin/python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ]
         subprocess.run([*pip, UV], check=True)
         # Named for what it holds, and given by a relative path: the lock file's `# via` lines
         # name it, and stay the same from one run to the next.
         requirements = scratch / "environment.yml.pins"
-        requirements.write_text("\n".join(f"{n}=={v}" for n, v in sorted(environment_pins().items())) + "\n")
+        requirements.write_text(
+            "\n".join(f"{n}=={v}" for n, v in sorted(environment_pins().items())) + "\n"
+        )
         command = [str(scratch / "venv/bin/uv"), "pip", "compile", "--quiet", "--universal"]
         command += ["--python-version", python_version(), "--generate-hashes", "--no-header"]
         command += ["--output-file", str(PYTHON_LOCK), requirements.name]
         if "all" in upgrade:
             command.append("--upgrade")
         else:
-            command += [f"--upgrade-package={name}" for name in upgrade if normalise(name) in python_locked()]
+            command += [
+                f"--upgrade-package={name}"
+                for name in upgrade
+                if normalise(name) in python_locked()
+            ]
         subprocess.run(command, check=True, cwd=scratch)
     body = PYTHON_LOCK.read_text()
     PYTHON_LOCK.write_text(
         "# Every Python package of .venv at one version, with the sha256 of each of its files.\n"
-        "# Written by kernel/lock.py from environment.yml (`make lock`): edit that, not this.\n" + body
+        "# Written by kernel/lock.py from environment.yml (`make lock`): edit that, not this.\n"
+        + body
     )
 
 
 def python_version() -> str:
     return subprocess.run(
-        [sys.executable, str(ROOT / "scripts/python-requirements.py"), "--python", str(ENVIRONMENT)],
+        [
+            sys.executable,
+            str(ROOT / "scripts/python-requirements.py"),
+            "--python",
+            str(ENVIRONMENT),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -271,8 +301,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="bring both lock files in step")
-    mode.add_argument("--upgrade", nargs="+", metavar="NAME", help="crates or packages to move, or `all`")
-    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="check these notebooks instead")
+    mode.add_argument(
+        "--upgrade", nargs="+", metavar="NAME", help="crates or packages to move, or `all`"
+    )
+    parser.add_argument(
+        "--notebooks", type=Path, default=NOTEBOOKS, help="check these notebooks instead"
+    )
     args = parser.parse_args()
     if args.notebooks != NOTEBOOKS and (args.write or args.upgrade):
         parser.error("--notebooks only checks; `make lock` writes from notebooks/")
@@ -281,7 +315,9 @@ def main() -> int:
     problems += extension_problems
     for name, spec in extensions.items():
         if name in deps and tomllib.loads(f"x = {deps[name]}") != tomllib.loads(f"x = {spec}"):
-            problems.append(f"{name}: a notebook's :dep line and extensions/ ask for it differently; write one")
+            problems.append(
+                f"{name}: a notebook's :dep line and extensions/ ask for it differently; write one"
+            )
         deps.setdefault(name, spec)
     deps = dict(sorted(deps.items()))
     if args.write or args.upgrade:
@@ -291,24 +327,40 @@ def main() -> int:
         upgrade = args.upgrade or []
         write_cargo(deps, upgrade)
         write_python(upgrade)
-        print("Cargo.lock and python-lock.txt are in step; run `make setup` to download what changed")
+        print(
+            "Cargo.lock and python-lock.txt are in step; run `make setup` to download what changed"
+        )
     if DEPS.exists() and DEPS.read_text() != deps_manifest(deps):
-        have = tomllib.loads(DEPS.read_text()).get("target", {}).get("cfg(any())", {}).get("dependencies", {})
+        have = (
+            tomllib.loads(DEPS.read_text())
+            .get("target", {})
+            .get("cfg(any())", {})
+            .get("dependencies", {})
+        )
         uses = dep_lines(args.notebooks)
         for name in sorted(set(deps) | set(have)):
             if name not in have:
-                where = ", ".join(sorted({notebook for notebook, _ in uses.get(name, [])})) or "extensions/"
+                where = (
+                    ", ".join(sorted({notebook for notebook, _ in uses.get(name, [])}))
+                    or "extensions/"
+                )
                 problems.append(
-                    f"{where}: `:dep {name}` is not in {DEPS.relative_to(ROOT)}, so Cargo.lock lacks it: run `make lock`"
+                    f"{where}: `:dep {name}` is not in {DEPS.relative_to(ROOT)}, "
+                    "so Cargo.lock lacks it: run `make lock`"
                 )
             elif name not in deps:
                 problems.append(
-                    f"{DEPS.relative_to(ROOT)} lists {name}, which no notebook or extension uses: run `make lock`"
+                    f"{DEPS.relative_to(ROOT)} lists {name}, which no notebook or extension uses: "
+                    "run `make lock`"
                 )
             elif tomllib.loads(f"x = {deps[name]}")["x"] != have[name]:
-                problems.append(f"the `:dep {name}` line (or extension dependency) changed: run `make lock`")
+                problems.append(
+                    f"the `:dep {name}` line (or extension dependency) changed: run `make lock`"
+                )
         if not problems:
-            problems.append(f"{DEPS.relative_to(ROOT)} is not as `make lock` writes it: run `make lock`")
+            problems.append(
+                f"{DEPS.relative_to(ROOT)} is not as `make lock` writes it: run `make lock`"
+            )
     elif not DEPS.exists():
         problems.append(f"{DEPS.relative_to(ROOT)} is missing: run `make lock`")
     problems += exact_requirements() + cargo_problems() + python_problems()
@@ -316,7 +368,10 @@ def main() -> int:
         print(problem)
     if problems:
         return 1
-    print("Cargo.lock covers every notebook's :dep lines; python-lock.txt every package of environment.yml")
+    print(
+        "Cargo.lock covers every notebook's :dep lines; "
+        "python-lock.txt every package of environment.yml"
+    )
     return 0
 
 

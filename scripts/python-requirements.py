@@ -4,6 +4,7 @@ Only the subset of YAML that environment.yml uses is read (a `dependencies:` lis
 strings), so that this runs before any package is installed. `python` itself is skipped;
 with `--python` the script prints the interpreter version it pins instead (e.g. `3.11`).
 """
+
 import re
 import sys
 
@@ -38,7 +39,10 @@ def requirements(text):
         if name == "python":
             continue
         if re.search(r"(?<![<>=!~])=(?!=)", spec):
-            sys.exit(f"environment.yml: '{spec}' uses conda's single '='; write '==' or '>=' so pip reads it too")
+            sys.exit(
+                f"environment.yml: '{spec}' uses conda's single '='; "
+                "write '==' or '>=' so pip reads it too"
+            )
         yield spec
 
 

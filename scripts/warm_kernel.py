@@ -2,9 +2,10 @@
 chapter's first cell waits for it (setup runs this while nothing is measured).
 
 Runs the shared setup cell in one `rust` kernel started in notebooks/ and exits; nothing when a
-build folder holds an hpr library newer than hpr's sources and Cargo.lock. Exit status 1, with the cell's error,
-if the cell fails.
+build folder holds an hpr library newer than hpr's sources and Cargo.lock. Exit status 1, with
+the cell's error, if the cell fails.
 """
+
 import sys
 from pathlib import Path
 
@@ -25,12 +26,17 @@ def built_since_last_change():
 def main():
     if built_since_last_change():
         return 0
-    with open(ROOT / "target/warm-kernel.log", "w") as log, \
-            started_kernel(log, cwd=ROOT / "notebooks") as (_, client):
+    with (
+        open(ROOT / "target/warm-kernel.log", "w") as log,
+        started_kernel(log, cwd=ROOT / "notebooks") as (_, client),
+    ):
         result = run(client, shared_setup_cell(), timeout=1800)
     if result["status"] != "ok":
-        print(f"the notebooks' setup cell failed in a new kernel: {result['error']}\n"
-              f"(the kernel's log: {ROOT / 'target/warm-kernel.log'})", file=sys.stderr)
+        print(
+            f"the notebooks' setup cell failed in a new kernel: {result['error']}\n"
+            f"(the kernel's log: {ROOT / 'target/warm-kernel.log'})",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -10,11 +10,20 @@ variable whose type the cell writes out in full, which evcxr then keeps as writt
 rust-analyzer, and lists the kernel's variables with `:vars`. Prints one JSON object; the
 notebook harness (tests/tests/kernel_evcxr_build.rs) asserts on it.
 """
+
 import threading
 import time
 from pathlib import Path
 
-from kernel_check import ROOT, evcxr_process, print_report, run, shared_setup_cell, started_kernel, stat_fields
+from kernel_check import (
+    ROOT,
+    evcxr_process,
+    print_report,
+    run,
+    shared_setup_cell,
+    started_kernel,
+    stat_fields,
+)
 
 COMPLETIONS = {
     "std method": "let numbers = vec![1u64, 2, 3];\nnumbers.ite",
@@ -27,7 +36,10 @@ def complete(client, code, timeout=600):
     while True:
         reply = client.get_shell_msg(timeout=timeout)
         if reply["parent_header"].get("msg_id") == msg_id:
-            return {"status": reply["content"]["status"], "matches": reply["content"].get("matches", [])}
+            return {
+                "status": reply["content"]["status"],
+                "matches": reply["content"].get("matches", []),
+            }
 
 
 def watch_priming(pid, seen, stop):
@@ -51,17 +63,23 @@ def check(log):
         # The analysis starts while the setup cell runs and ends seconds later: watch it from the
         # cell's start, so that a check after it has ended cannot pass for want of threads.
         seen, stop = {}, threading.Event()
-        watcher = threading.Thread(target=watch_priming, args=(evcxr_process(manager.provisioner.process.pid), seen, stop))
+        watcher = threading.Thread(
+            target=watch_priming, args=(evcxr_process(manager.provisioner.process.pid), seen, stop)
+        )
         watcher.start()
         report["setup"] = run(client, shared_setup_cell())
         stop.set()
         watcher.join()
         report["priming_nice"] = sorted(seen.values())
-        report["completions"] = {label: complete(client, code) for label, code in COMPLETIONS.items()}
+        report["completions"] = {
+            label: complete(client, code) for label, code in COMPLETIONS.items()
+        }
         report["define"] = run(client, "let grid = hpr::ndarray::Array2::<f64>::zeros((2, 3));")
         report["use"] = run(client, "grid.len()")
         # rust-analyzer would name this type `String`, as `:vars` shows for `grid`'s.
-        report["written"] = run(client, 'let label: std::string::String = format!("{}", grid.len());')
+        report["written"] = run(
+            client, 'let label: std::string::String = format!("{}", grid.len());'
+        )
         report["vars"] = run(client, ":vars")
     return report
 

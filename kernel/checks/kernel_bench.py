@@ -16,17 +16,14 @@ chapters), on evcxr's warm compile cache, through the project's kernel launcher
 
 For each it records the time from kernel start to each setup cell's reply, how long evcxr's
 analysis of the new dependencies then runs on in the background (the bench waits for it), then
-the reply time of trivial cells (an expression, a one-line function, a println!), each repeated, and for each setup
-cell and the trivial cells the CPU time of evcxr itself (with the rust-analyzer it embeds), of the
-tools it waited for (cargo, rustc, the linker) and of the process that runs the cells, from /proc.
+the reply time of trivial cells (an expression, a one-line function, a println!), each
+repeated, and for each setup cell and the trivial cells the CPU time of evcxr itself (with the
+rust-analyzer it embeds), of the tools it waited for (cargo, rustc, the linker) and of the
+process that runs the cells, from /proc.
 It writes target/bench/kernel.json and prints a table; `make bench-kernel` runs it.
 
-Then, for each kernel that keeps its build folder, it splits the last trivial cell's build into
-where the time goes, re-running by hand in that folder what evcxr ran: cargo with nothing to
-build (it checks every crate of the dependency graph), cargo after the cell's source changed
-(cargo and rustc), rustc alone for the cell, and the link alone (the command rustc prints with
-`--print link-args`, run on the object files `-C save-temps` keeps). The rest of a cell's time is
-evcxr's own (rust-analyzer, writing the source, loading the library, running it).
+With --breakdown, for each kernel that keeps its build folder, it also splits the last setup
+cell's and the last trivial cell's build into where the time goes (cell_breakdown.py).
 
 Last, an hpr kernel and two plain kernels (one of which first ran a cell with `?`, which puts
 evcxr's runtime into every later cell, as the shared setup cell does in every chapter) run the
@@ -34,16 +31,15 @@ trivial cells taking turns, cell by cell, so that the machine's drift during the
 all alike: the ratios of their medians are the ones to compare with the issue's 1.2 (the ratios
 of the kernels above, run one after the other, move with the machine's speed).
 
-Usage: kernel_bench.py [--repeats N] [--out FILE] [--kernels plain,hpr,hpr-restart,...] [--no-paired]
+Usage: kernel_bench.py [--repeats N] [--out FILE] [--kernels plain,hpr,hpr-restart,...]
+                       [--no-paired] [--breakdown]
 """
 
 import argparse
-import functools
+import contextlib
 import json
 import os
-import shlex
 import shutil
-import subprocess
 import statistics
 import sys
 import tempfile
@@ -51,11 +47,14 @@ import time
 from pathlib import Path
 
 import nbformat
-from jupyter_client import KernelManager
 
-from kernel_check import evcxr_process, shared_setup_cell, stat_fields
+import bench_log
+from cell_breakdown import kernel_environment, split_build
+from kernel_check import evcxr_process, run, shared_setup_cell, started_kernel, stat_fields
 
 ROOT = Path(__file__).resolve().parents[2]
+# The kernels run where the chapters do, so that `../helpers` resolves as there.
+NOTEBOOKS = ROOT / "notebooks"
 # The bench's build folders: outside the repository (cargo would take them for workspace
 # members), and kept while evcxr's cache needs them (see release_build_folder).
 CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -76,54 +75,31 @@ FIRST_DATAFRAME_TYPED = 'let frame: DataFrame = df!("a" => [1i64, 2, 3])?;\nfram
 
 
 def setup_cells():
-    """The shared setup cell (from the tour) and chapter 07's polars cell, as the chapters have them."""
+    """The shared setup cell (from the tour) and chapter 07's polars cell, as the chapters have
+    them."""
     shared = shared_setup_cell()
     polars_nb = nbformat.read(ROOT / "notebooks/07-dataframes-polars.ipynb", as_version=4)
-    polars = next(c.source for c in polars_nb.cells if c.cell_type == "code" and ":dep polars" in c.source)
+    polars = next(
+        c.source for c in polars_nb.cells if c.cell_type == "code" and ":dep polars" in c.source
+    )
     return shared, polars
 
 
-def execute(client, code, timeout):
-    """Runs one cell; returns its wall time in seconds, or raises with the kernel's error."""
-    errors = []
-
-    def on_output(message):
-        content = message["content"]
-        if message["msg_type"] == "error":
-            errors.append("\n".join(content.get("traceback", [])) or content.get("evalue", ""))
-        if message["msg_type"] == "stream" and content.get("name") == "stderr" and "panicked" in content["text"]:
-            errors.append(content["text"])
-
+def timed(client, code, timeout):
+    """Runs one cell; returns its wall time in seconds, or raises with the kernel's error (evcxr
+    reports a panic as a cell that succeeded, with the message on stderr)."""
     started = time.monotonic()
-    reply = client.execute_interactive(code, timeout=timeout, output_hook=on_output)
+    result = run(client, code, timeout=timeout)
     seconds = time.monotonic() - started
-    if reply["content"]["status"] != "ok" or errors:
-        raise RuntimeError(f"cell failed: {code[:80]!r}\n" + "\n".join(errors)[:2000])
+    if result["status"] != "ok" or result["error"] or "panicked" in result["stderr"]:
+        errors = "\n".join(filter(None, [result["error"], result["stderr"]]))
+        raise RuntimeError(f"cell failed: {code[:80]!r}\n" + errors[:2000])
     return seconds
 
 
-def last_output(client, command):
-    """The text a kernel command (`:linker`, `:last_compile_dir`) prints."""
-    texts = []
-
-    def on_output(message):
-        content = message["content"]
-        if message["msg_type"] == "stream":
-            texts.append(content["text"])
-        elif message["msg_type"] in ("execute_result", "display_data"):
-            texts.append(content["data"].get("text/plain", ""))
-
-    client.execute_interactive(command, timeout=60, output_hook=on_output)
-    return "".join(texts).strip()
-
-
-def median_seconds(action, repeats):
-    samples = []
-    for _ in range(repeats):
-        started = time.monotonic()
-        action()
-        samples.append(time.monotonic() - started)
-    return round(statistics.median(samples), 4)
+def kernel_says(client, command):
+    """The text a kernel command (`:linker`, `:last_compile_dir`) answers."""
+    return (run(client, command, timeout=60)["value"] or "").strip()
 
 
 def cpu_seconds(pid):
@@ -145,7 +121,11 @@ def cpu_seconds(pid):
         cells = sum(sum(fields(int(child))[:2]) for child in children)
     except (OSError, ValueError):
         return {"evcxr": 0.0, "tools": 0.0, "cells": 0.0}
-    return {"evcxr": (utime + stime) / ticks, "tools": (cutime + cstime) / ticks, "cells": cells / ticks}
+    return {
+        "evcxr": (utime + stime) / ticks,
+        "tools": (cutime + cstime) / ticks,
+        "cells": cells / ticks,
+    }
 
 
 def wait_for_background_analysis(pid, limit=600, quiet=0.5):
@@ -174,119 +154,9 @@ def cpu_since(pid, before):
     return {key: round(now[key] - before[key], 2) for key in now}
 
 
-def tool_path(tool):
-    found = subprocess.run(["rustup", "which", tool], capture_output=True, text=True)
-    return found.stdout.strip() if found.returncode == 0 else shutil.which(tool)
-
-
-def kernel_environment(pid):
-    """The kernel's own environment (the launcher adds to it), read from /proc where there is one."""
-    try:
-        raw = Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:
-        return dict(os.environ)
-    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
-
-
-@functools.cache
-def toolchain():
-    """rustc and cargo by full path, the standard library evcxr names, and the host target."""
-    rustc = tool_path("rustc")
-    libdir = subprocess.run([rustc, "--print", "target-libdir"], capture_output=True, text=True).stdout.strip()
-    libstd = next(Path(libdir).glob("libstd-*.so"))
-    version = subprocess.run([rustc, "-vV"], capture_output=True, text=True).stdout
-    host = next(line.split(": ", 1)[1] for line in version.splitlines() if line.startswith("host: "))
-    return rustc, tool_path("cargo"), libstd, host
-
-
-def evcxr_cargo(folder, setup, linker, base_env):
-    """The cargo command and environment evcxr 0.22 builds a cell with (its Config::cargo_command),
-    so that re-running it finds every dependency fresh instead of rebuilding it."""
-    rustc, cargo, libstd, target = toolchain()
-    flags = ["-Cprefer-dynamic"] + (["-Clink-arg=-fuse-ld=lld"] if linker == "lld" else [])
-    env = dict(base_env, CARGO_TARGET_DIR="target", CARGO_BUILD_BUILD_DIR="target", RUSTC=rustc,
-               RUSTFLAGS=" ".join(flags))
-    for _, code in setup:
-        for line in code.splitlines():
-            if line.startswith(":build_env "):
-                key, _, value = line.removeprefix(":build_env ").strip().partition("=")
-                env[key] = value
-    env["EVCXR_CORE_EXTERN"] = f"core={libstd}"
-    env.pop("RUSTC_WRAPPER", None)
-    # The compile cache is on through the launcher's hpr-cell-cargo (kernel/cell-cargo), or by `:cache`.
-    by_launcher = bool(base_env.get("HPR_EVCXR_BIN")) and base_env.get("HPR_EVCXR_CACHE_MIB", "").strip() != "0"
-    if by_launcher or any(":cache" in code for _, code in setup):
-        # With its compile cache on, evcxr is rustc's wrapper.
-        evcxr = base_env.get("HPR_EVCXR_BIN") or shutil.which("evcxr_jupyter") or str(Path.home() / ".cargo/bin/evcxr_jupyter")
-        env.update(EVCXR_CACHE_ENABLED="1", EVCXR_TARGET_DIR=str(Path(folder) / "target"), EVCXR_RUSTC_WRAPPER="1",
-                   RUSTC_WRAPPER=evcxr)
-    cargo = [cargo]
-    if linker == "mold":
-        cargo = ["mold", "-run"] + cargo
-    return cargo, ["build", "--target", target, "--message-format=json"], env
-
-
-def breakdown(result, setup, repeats, environment):
-    """Where a trivial cell's build time goes, measured in the kernel's own build folder."""
-    folder = Path(result["build_folder"])
-    cargo, build, env = evcxr_cargo(folder, setup, result["linker"], environment)
-    source = folder / "src/lib.rs"
-
-    def cargo_build(extra=()):
-        done = subprocess.run(cargo + build + list(extra), cwd=folder, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"cargo build failed in {folder}:\n{done.stderr[-2000:]}")
-        return done
-
-    # Guard: a different environment would rebuild every dependency (polars: many minutes).
-    first = subprocess.run(cargo + build, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
-    artifacts = [json.loads(line) for line in first.stdout.splitlines() if line.startswith("{")]
-    artifacts = [a for a in artifacts if a.get("reason") == "compiler-artifact"]
-    rebuilt = [a["target"]["name"] for a in artifacts if not a.get("fresh") and a["target"]["name"] != "ctx"]
-    if first.returncode != 0 or rebuilt:
-        return {"unavailable": f"evcxr's build could not be reproduced (rebuilt: {rebuilt[:5]})"}
-    crates = len(artifacts)
-    nothing_to_build = median_seconds(cargo_build, repeats)
-    cell_changed = median_seconds(lambda: (source.touch(), cargo_build()), repeats)
-    source.touch()
-    verbose = cargo_build(["-v"]).stderr
-    line = next(l for l in verbose.splitlines() if "Running `" in l and "--crate-name ctx" in l)
-    words = shlex.split(line.split("Running `", 1)[1].rstrip("`"))
-    rustc_words = words[words.index(next(w for w in words if w.endswith("rustc"))):]
-    rustc_alone = median_seconds(lambda: (source.touch(), subprocess.run(rustc_words, cwd=folder, capture_output=True,
-                                                                          check=True)), repeats)
-    # The link alone: rustc prints its linker command; -C save-temps keeps the files it names.
-    temps = Path(tempfile.mkdtemp(prefix="hpr-bench-link-"))
-    try:
-        out_dir = rustc_words.index("--out-dir") + 1
-        linking = list(rustc_words)
-        linking[out_dir] = str(temps)
-        linking = [w if not w.startswith("incremental=") else f"incremental={temps}/incremental" for w in linking]
-        printed = subprocess.run(linking + ["-C", "save-temps", "--print", "link-args"], cwd=folder,
-                                 capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-        link_words, link_env = shlex.split(printed), dict(os.environ)
-        while "=" in link_words[0] and not link_words[0].startswith("-"):
-            key, _, value = link_words.pop(0).partition("=")
-            link_env[key] = value
-        link_alone = median_seconds(lambda: subprocess.run(link_words, env=link_env, capture_output=True,
-                                                           check=True), repeats)
-    finally:
-        shutil.rmtree(temps, ignore_errors=True)
-    return {"crates": crates, "cargo_nothing_to_build": nothing_to_build, "cargo_cell_changed": cell_changed,
-            "rustc_cell": rustc_alone, "link": link_alone}
-
-
-def split_build(result, setup, cell, cell_seconds, repeats, environment):
-    """`breakdown` for the cell the kernel compiled last, or why it could not be measured."""
-    try:
-        split = breakdown(result, setup, repeats, environment)
-    except (RuntimeError, OSError, StopIteration, ValueError, subprocess.SubprocessError) as error:
-        split = {"unavailable": f"{type(error).__name__}: {str(error)[:300]}"}
-    return {"cell": cell, "cell_seconds": round(cell_seconds, 4), **split}
-
-
 def cell_builds(folder):
-    """How many builds hpr-cell-cargo (kernel/cell-cargo) replayed and how many ran cargo, so far."""
+    """How many builds hpr-cell-cargo (kernel/cell-cargo) replayed and how many ran cargo, so
+    far."""
     try:
         lines = (Path(folder) / "target/hpr-cell-cargo/builds.log").read_text().splitlines()
     except OSError:
@@ -316,55 +186,66 @@ def release_build_folder(folder):
     return True
 
 
-def measure_kernel(name, setup, repeats, log_dir):
-    log = open(log_dir / f"{name}.kernel.log", "w")
-    manager = KernelManager(kernel_name="rust")
-    started = time.monotonic()
-    manager.start_kernel(cwd=str(ROOT / "notebooks"), stdout=log, stderr=log)
-    client = manager.client()
-    client.start_channels()
+def measure_kernel(name, setup, repeats, log_dir, split=False):
+    """One kernel's start, setup cells and trivial cells; with `split`, where its last setup
+    cell's and last trivial cell's build time goes (cell_breakdown.py)."""
     result = {"kernel": name, "setup": [], "trivial": {}}
-    try:
-        client.wait_for_ready(timeout=600)
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context(open(log_dir / f"{name}.kernel.log", "w"))
+        started = time.monotonic()
+        manager, client = stack.enter_context(started_kernel(log, cwd=NOTEBOOKS, ready_timeout=600))
         result["ready_seconds"] = round(time.monotonic() - started, 3)
         pid = evcxr_process(manager.provisioner.process.pid)
         for label, code in setup:
             before = cpu_seconds(pid)
-            seconds = execute(client, code, timeout=2400)
-            result["setup"].append({"cell": label, "seconds": round(seconds, 3),
-                                    "since_start": round(time.monotonic() - started, 3),
-                                    "cpu": cpu_since(pid, before)})
+            seconds = timed(client, code, timeout=2400)
+            result["setup"].append(
+                {
+                    "cell": label,
+                    "seconds": round(seconds, 3),
+                    "since_start": round(time.monotonic() - started, 3),
+                    "cpu": cpu_since(pid, before),
+                }
+            )
         result["background_analysis"] = wait_for_background_analysis(pid)
-        result["build_folder"] = last_output(client, ":last_compile_dir")
-        environment = kernel_environment(pid)
-        result["linker"] = last_output(client, ":linker").removeprefix("linker:").strip()
-        result["breakdown"] = []
-        if setup:
+        result["build_folder"] = kernel_says(client, ":last_compile_dir")
+        result["linker"] = kernel_says(client, ":linker").removeprefix("linker:").strip()
+        if split:
+            environment = kernel_environment(pid)
+            result["breakdown"] = []
+        if split and setup:
             # The last setup cell again by hand: how much of its time was cargo and rustc.
             label, seconds = result["setup"][-1]["cell"], result["setup"][-1]["seconds"]
-            result["breakdown"].append(split_build(result, setup, label, seconds, min(repeats, 3), environment))
+            result["breakdown"].append(
+                split_build(result, setup, label, seconds, min(repeats, 3), environment)
+            )
         builds_before = cell_builds(result["build_folder"])
         before = cpu_seconds(pid)
         for label, code in TRIVIAL_CELLS.items():
-            samples = [execute(client, code, timeout=600) for _ in range(repeats)]
+            samples = [timed(client, code, timeout=600) for _ in range(repeats)]
             result["trivial"][label] = [round(s, 4) for s in samples]
         # CPU per trivial cell, on average.
         cells = repeats * len(TRIVIAL_CELLS)
-        result["trivial_cpu"] = {key: round(value / cells, 4) for key, value in cpu_since(pid, before).items()}
+        result["trivial_cpu"] = {
+            key: round(value / cells, 4) for key, value in cpu_since(pid, before).items()
+        }
         # How the trivial cells were built: by hpr-cell-cargo's replay, or by cargo.
-        result["trivial_builds"] = {way: count - builds_before[way]
-                                    for way, count in cell_builds(result["build_folder"]).items()}
+        result["trivial_builds"] = {
+            way: count - builds_before[way]
+            for way, count in cell_builds(result["build_folder"]).items()
+        }
         everything = [s for samples in result["trivial"].values() for s in samples]
         result["trivial_median"] = round(statistics.median(everything), 4)
         # The 9th decile, interpolated between order statistics as numpy's percentile does.
-        result["trivial_p90"] = round(statistics.quantiles(everything, n=10, method="inclusive")[-1], 4)
-        last = list(TRIVIAL_CELLS)[-1]
-        result["breakdown"].append(split_build(result, setup, last, statistics.median(result["trivial"][last]),
-                                               repeats, environment))
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
-        log.close()
+        result["trivial_p90"] = round(
+            statistics.quantiles(everything, n=10, method="inclusive")[-1], 4
+        )
+        if split:
+            last = list(TRIVIAL_CELLS)[-1]
+            seconds = statistics.median(result["trivial"][last])
+            result["breakdown"].append(
+                split_build(result, setup, last, seconds, repeats, environment)
+            )
     return result
 
 
@@ -384,52 +265,59 @@ def measure_paired(shared, repeats, log_dir):
     cells.
     """
     kernels = {}
-    try:
+    with contextlib.ExitStack() as stack:
         # hpr first: it takes the build folder the hpr kernels above left.
-        for name, log_name, setup in (("hpr", "hpr", [shared]), ("plain", "plain", []),
-                                      ("plain after ?", "plain-after-question-mark", [QUESTION_MARK_CELL])):
-            log = open(log_dir / f"paired-{log_name}.kernel.log", "w")
-            manager = KernelManager(kernel_name="rust")
-            kernels[name] = (manager, None, log)
-            manager.start_kernel(cwd=str(ROOT / "notebooks"), stdout=log, stderr=log)
-            client = manager.client()
-            client.start_channels()
-            kernels[name] = (manager, client, log)
-            client.wait_for_ready(timeout=600)
+        for name, log_name, setup in (
+            ("hpr", "hpr", [shared]),
+            ("plain", "plain", []),
+            ("plain after ?", "plain-after-question-mark", [QUESTION_MARK_CELL]),
+        ):
+            log = stack.enter_context(open(log_dir / f"paired-{log_name}.kernel.log", "w"))
+            kernels[name] = stack.enter_context(
+                started_kernel(log, cwd=NOTEBOOKS, ready_timeout=600)
+            )
             for code in setup:
-                execute(client, code, timeout=2400)
-        for manager, _, _ in kernels.values():
-            wait_for_background_analysis(manager.provisioner.process.pid)
+                timed(kernels[name][1], code, timeout=2400)
+        for manager, _ in kernels.values():
+            wait_for_background_analysis(evcxr_process(manager.provisioner.process.pid))
         orders = {
             "repeated": [label for label in TRIVIAL_CELLS for _ in range(repeats)],
             "changing": [label for _ in range(repeats) for label in TRIVIAL_CELLS],
         }
-        samples = {order: {name: {label: [] for label in TRIVIAL_CELLS} for name in kernels}
-                   for order in orders}
+        samples = {
+            order: {name: {label: [] for label in TRIVIAL_CELLS} for name in kernels}
+            for order in orders
+        }
         for order, labels in orders.items():
             for label in labels:
-                for name, (_, client, _) in kernels.items():
-                    seconds = execute(client, TRIVIAL_CELLS[label], timeout=600)
+                for name, (_, client) in kernels.items():
+                    seconds = timed(client, TRIVIAL_CELLS[label], timeout=600)
                     samples[order][name][label].append(round(seconds, 4))
-    finally:
-        for manager, client, log in kernels.values():
-            if client is not None:
-                client.stop_channels()
-            manager.shutdown_kernel(now=True)
-            log.close()
     report = {}
     for order, by_kernel in samples.items():
-        median = {name: statistics.median([s for cells in by_kind.values() for s in cells])
-                  for name, by_kind in by_kernel.items()}
+        median = {
+            name: statistics.median([s for cells in by_kind.values() for s in cells])
+            for name, by_kind in by_kernel.items()
+        }
         report[order] = {
             "trivial": by_kernel,
             "median": {name: round(value, 4) for name, value in median.items()},
             # hpr against each plain kernel, overall and by kind.
-            "ratio": {base: round(median["hpr"] / median[base], 3) for base in median if base != "hpr"},
-            "ratio_by_kind": {base: {label: round(statistics.median(by_kernel["hpr"][label])
-                                                  / statistics.median(by_kernel[base][label]), 3)
-                                     for label in TRIVIAL_CELLS}
-                              for base in median if base != "hpr"},
+            "ratio": {
+                base: round(median["hpr"] / median[base], 3) for base in median if base != "hpr"
+            },
+            "ratio_by_kind": {
+                base: {
+                    label: round(
+                        statistics.median(by_kernel["hpr"][label])
+                        / statistics.median(by_kernel[base][label]),
+                        3,
+                    )
+                    for label in TRIVIAL_CELLS
+                }
+                for base in median
+                if base != "hpr"
+            },
         }
     return report
 
@@ -438,51 +326,78 @@ def paired_lines(paired):
     lines = []
     for order, result in paired.items():
         for base, ratio in result["ratio"].items():
-            kinds = ", ".join(f"{label} {r:.2f}" for label, r in result["ratio_by_kind"][base].items())
-            lines.append(f"paired, {order} cells: hpr {result['median']['hpr']:.3f} s against {base} "
-                         f"{result['median'][base]:.3f} s, {ratio:.2f}× (by kind: {kinds})")
+            kinds = ", ".join(
+                f"{label} {r:.2f}" for label, r in result["ratio_by_kind"][base].items()
+            )
+            lines.append(
+                f"paired, {order} cells: hpr {result['median']['hpr']:.3f} s against {base} "
+                f"{result['median'][base]:.3f} s, {ratio:.2f}× (by kind: {kinds})"
+            )
     return "\n".join(lines)
 
 
 def table(results):
-    lines = [f"{'kernel':<15} {'ready':>6} {'setup cells: s (s since start)':<72} {'analysis after':>14} "
-             f"{'trivial median':>14} {'p90':>7}"]
+    lines = [
+        f"{'kernel':<15} {'ready':>6} {'setup cells: s (s since start)':<72} "
+        f"{'analysis after':>14} {'trivial median':>14} {'p90':>7}"
+    ]
     for r in results:
-        setup = ", ".join(f"{s['cell']} {s['seconds']:.1f} ({s['since_start']:.1f})" for s in r["setup"]) or "-"
-        lines.append(f"{r['kernel']:<15} {r['ready_seconds']:>5.1f}s {setup:<72} "
-                     f"{r['background_analysis']['seconds']:>13.1f}s "
-                     f"{r['trivial_median']:>13.3f}s {r['trivial_p90']:>6.3f}s")
-    lines.append("")
-    lines.append(f"{'where a cell goes':<15} {'cell':<16} {'crates':>6} {'cargo, nothing to build':>24} "
-                 f"{'cargo + rustc':>14} {'rustc alone':>12} {'link alone':>11} {'whole cell':>11}")
+        setup = (
+            ", ".join(
+                f"{s['cell']} {s['seconds']:.1f} ({s['since_start']:.1f})" for s in r["setup"]
+            )
+            or "-"
+        )
+        lines.append(
+            f"{r['kernel']:<15} {r['ready_seconds']:>5.1f}s {setup:<72} "
+            f"{r['background_analysis']['seconds']:>13.1f}s "
+            f"{r['trivial_median']:>13.3f}s {r['trivial_p90']:>6.3f}s"
+        )
+    if any("breakdown" in r for r in results):
+        lines.append("")
+        lines.append(
+            f"{'where a cell goes':<15} {'cell':<16} {'crates':>6} "
+            f"{'cargo, nothing to build':>24} {'cargo + rustc':>14} {'rustc alone':>12} "
+            f"{'link alone':>11} {'whole cell':>11}"
+        )
     for r in results:
         for b in r.get("breakdown", []):
             if "unavailable" in b:
                 lines.append(f"{r['kernel']:<15} {b['cell']:<16} {b['unavailable']}")
             else:
-                lines.append(f"{r['kernel']:<15} {b['cell']:<16} {b['crates']:>6} {b['cargo_nothing_to_build']:>23.3f}s "
-                             f"{b['cargo_cell_changed']:>13.3f}s {b['rustc_cell']:>11.3f}s {b['link']:>10.3f}s "
-                             f"{b['cell_seconds']:>10.3f}s")
+                lines.append(
+                    f"{r['kernel']:<15} {b['cell']:<16} {b['crates']:>6} "
+                    f"{b['cargo_nothing_to_build']:>23.3f}s {b['cargo_cell_changed']:>13.3f}s "
+                    f"{b['rustc_cell']:>11.3f}s {b['link']:>10.3f}s {b['cell_seconds']:>10.3f}s"
+                )
     lines.append("")
-    lines.append(f"{'CPU seconds':<15} {'cell':<16} {'wall':>7} {'evcxr (rust-analyzer)':>22} "
-                 f"{'cargo, rustc, linker':>21} {'cell code':>10}")
+    lines.append(
+        f"{'CPU seconds':<15} {'cell':<16} {'wall':>7} {'evcxr (rust-analyzer)':>22} "
+        f"{'cargo, rustc, linker':>21} {'cell code':>10}"
+    )
     for r in results:
         rows = [(s["cell"], s["seconds"], s.get("cpu")) for s in r["setup"]]
         rows.append(("trivial, each", r["trivial_median"], r.get("trivial_cpu")))
         for cell, wall, cpu in rows:
             if cpu:
-                lines.append(f"{r['kernel']:<15} {cell:<16} {wall:>6.2f}s {cpu['evcxr']:>21.2f}s "
-                             f"{cpu['tools']:>20.2f}s {cpu['cells']:>9.2f}s")
+                lines.append(
+                    f"{r['kernel']:<15} {cell:<16} {wall:>6.2f}s {cpu['evcxr']:>21.2f}s "
+                    f"{cpu['tools']:>20.2f}s {cpu['cells']:>9.2f}s"
+                )
     plain = next((r for r in results if r["kernel"] == "plain"), None)
     if plain:
         for r in results:
             if r is not plain:
                 ratio = r["trivial_median"] / plain["trivial_median"]
-                lines.append(f"trivial cell with {r['kernel']}: {ratio:.2f}× the plain kernel's median")
+                lines.append(
+                    f"trivial cell with {r['kernel']}: {ratio:.2f}× the plain kernel's median"
+                )
     for r in results:
         builds = r.get("trivial_builds", {})
-        lines.append(f"{r['kernel']}: trivial cells built by replaying rustc {builds.get('replay', 0)}, "
-                     f"by cargo {builds.get('cargo', 0)}")
+        lines.append(
+            f"{r['kernel']}: trivial cells built by replaying rustc {builds.get('replay', 0)}, "
+            f"by cargo {builds.get('cargo', 0)}"
+        )
     return "\n".join(lines)
 
 
@@ -490,9 +405,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "target/bench/kernel.json")
-    parser.add_argument("--kernels", default="plain,hpr,hpr-restart,polars,polars-restart,polars-typed")
-    parser.add_argument("--no-paired", action="store_true",
-                        help="skip the hpr and plain kernels whose trivial cells take turns")
+    parser.add_argument(
+        "--kernels", default="plain,hpr,hpr-restart,polars,polars-restart,polars-typed"
+    )
+    parser.add_argument(
+        "--no-paired",
+        action="store_true",
+        help="skip the hpr and plain kernels whose trivial cells take turns",
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also split each kernel's last setup and trivial cell's build by hand "
+        "(cell_breakdown.py: cargo, rustc, the link)",
+    )
+    parser.add_argument(
+        "--log",
+        type=Path,
+        help="add the run to this log as a dated section (make bench-kernel: docs/kernel-log.md)",
+    )
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -500,12 +431,17 @@ def main():
     plans = {
         "plain": [],
         "hpr": [("shared setup", shared)],
-        "polars": [("shared setup", shared), (":dep polars", polars + "\nuse polars::prelude::*;"),
-                   ("first DataFrame", FIRST_DATAFRAME)],
+        "polars": [
+            ("shared setup", shared),
+            (":dep polars", polars + "\nuse polars::prelude::*;"),
+            ("first DataFrame", FIRST_DATAFRAME),
+        ],
     }
     plans["hpr-restart"] = plans["hpr"]
     plans["polars-restart"] = plans["polars"]
-    plans["polars-typed"] = plans["polars"][:2] + [("first DataFrame, typed", FIRST_DATAFRAME_TYPED)]
+    plans["polars-typed"] = plans["polars"][:2] + [
+        ("first DataFrame, typed", FIRST_DATAFRAME_TYPED)
+    ]
     wanted = [k.strip() for k in args.kernels.split(",") if k.strip()]
     unknown = [k for k in wanted if k not in plans]
     if unknown:
@@ -523,20 +459,29 @@ def main():
     try:
         for name in wanted:
             print(f"==> {name} kernel", flush=True)
-            results.append(measure_kernel(name, plans[name], args.repeats, log_dir))
+            results.append(
+                measure_kernel(name, plans[name], args.repeats, log_dir, split=args.breakdown)
+            )
         if not args.no_paired:
             print("==> hpr and plain kernels, cells taking turns", flush=True)
             paired = measure_paired(shared, args.repeats, log_dir)
     finally:
         if not release_build_folder(Path(build_dirs)):
             print(f"kept {build_dirs}: evcxr's cache holds crates built there", flush=True)
-    report = {"machine": {"cpus": os.cpu_count(), "platform": sys.platform}, "repeats": args.repeats,
-              "results": results, "paired": paired}
+    report = {
+        "machine": {"cpus": os.cpu_count(), "platform": sys.platform, **bench_log.facts(results)},
+        "repeats": args.repeats,
+        "results": results,
+        "paired": paired,
+    }
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
     print(table(results))
     if paired:
         print(paired_lines(paired))
     print(f"\nwritten: {args.out}")
+    if args.log:
+        bench_log.add_to_log(args.log, bench_log.section(report, time.localtime()))
+        print(f"added to {args.log}: write below its tables what they show, then commit it")
 
 
 if __name__ == "__main__":

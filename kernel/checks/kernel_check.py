@@ -1,6 +1,7 @@
 """What the kernel checks share: each drives one `rust` kernel through a real Jupyter client and
 prints one JSON report, which the notebook harness (tests/src/lib.rs, `kernel_check`) asserts on.
 """
+
 import json
 import os
 import sys
@@ -17,7 +18,7 @@ def stat_fields(stat_file):
     """The fields of a /proc `stat` file after the command name in parentheses (which may hold
     spaces): the first is the state, field 3 in proc(5)'s numbering."""
     text = Path(stat_file).read_text()
-    return text[text.rindex(")") + 2:].split()
+    return text[text.rindex(")") + 2 :].split()
 
 
 def build_slots():
@@ -29,11 +30,13 @@ def build_slots():
 def evcxr_process(pid):
     """The evcxr_jupyter process of the kernel Jupyter started as `pid`: the process itself, or
     the child it runs under hpr-kernel-guard (kernel/guard)."""
+
     def program(p):
         try:
             return Path(os.readlink(f"/proc/{p}/exe")).name
         except OSError:
             return ""
+
     if program(pid) == "evcxr_jupyter":
         return pid
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -51,7 +54,8 @@ def shared_setup_cell():
 
 @contextmanager
 def started_kernel(log, cwd=None, ready_timeout=300):
-    """A started `rust` kernel, ready for cells: yields its manager and client, then shuts it down."""
+    """A started `rust` kernel, ready for cells: yields its manager and client, then shuts it
+    down."""
     manager = KernelManager(kernel_name="rust")
     manager.start_kernel(cwd=cwd, stdout=log, stderr=log)
     client = manager.client()
@@ -65,8 +69,9 @@ def started_kernel(log, cwd=None, ready_timeout=300):
 
 
 def run(client, code, timeout=600):
-    """Runs one cell: its status, the value it shows (text/plain) and its error, if any."""
-    result = {"value": None, "error": None}
+    """Runs one cell: its status, the value it shows (text/plain), its error, if any, and what it
+    wrote to stderr (where evcxr reports a panic, in a cell whose status is ok)."""
+    result = {"value": None, "error": None, "stderr": ""}
 
     def hook(message):
         content = message["content"]
@@ -74,6 +79,8 @@ def run(client, code, timeout=600):
             result["value"] = content["data"].get("text/plain")
         elif message["msg_type"] == "error":
             result["error"] = content.get("evalue") or "\n".join(content.get("traceback", []))
+        elif message["msg_type"] == "stream" and content.get("name") == "stderr":
+            result["stderr"] += content["text"]
 
     reply = client.execute_interactive(code, timeout=timeout, output_hook=hook)
     result["status"] = reply["content"]["status"]

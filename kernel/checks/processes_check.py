@@ -10,6 +10,7 @@ cell's processes, for any process that carries the kernel's tag, for the kernel'
 and whether its build-folder slot is free. Prints one JSON object, one entry per case; the
 harness (tests/tests/kernel_processes.rs) asserts on it.
 """
+
 import fcntl
 import json
 import os
@@ -19,9 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-from kernel_check import ROOT, evcxr_process, print_report, run, shared_setup_cell, stat_fields
-
 from jupyter_client import KernelManager
+
+from kernel_check import ROOT, evcxr_process, print_report, run, shared_setup_cell, stat_fields
 
 # Each started program carries one of these numbers in its command line.
 MARKERS = {"service child": "3001", "plain child": "3002", "own session": "3003", "python": "3004"}
@@ -38,7 +39,9 @@ PYTHON = 'hpr::python_run("import time\\ntime.sleep(3004)")?;'
 
 def cmdline(pid):
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
     except OSError:
         return ""
 
@@ -82,15 +85,25 @@ def runs(pid, program):
 
 
 def tagged(tag):
-    return [p for p in pids() if p != os.getpid() and alive(p) and environment(p).get("HPR_KERNEL_TAG") == tag]
+    return [
+        p
+        for p in pids()
+        if p != os.getpid() and alive(p) and environment(p).get("HPR_KERNEL_TAG") == tag
+    ]
 
 
 def kernel_facts(guard):
     """The tag, private folder and build folder the guard gave its kernel."""
     evcxr = evcxr_process(guard)
     env = environment(evcxr)
-    return {"guard": guard, "evcxr": evcxr, "tag": env.get("HPR_KERNEL_TAG"),
-            "work_dir": env.get("HPR_WORK_DIR"), "build_dir": env.get("EVCXR_TMPDIR"), "tmpdir": env.get("TMPDIR")}
+    return {
+        "guard": guard,
+        "evcxr": evcxr,
+        "tag": env.get("HPR_KERNEL_TAG"),
+        "work_dir": env.get("HPR_WORK_DIR"),
+        "build_dir": env.get("EVCXR_TMPDIR"),
+        "tmpdir": env.get("TMPDIR"),
+    }
 
 
 def slot_free(build_dir):
@@ -108,7 +121,9 @@ def slot_free(build_dir):
 
 def start(log, env=None):
     manager = KernelManager(kernel_name="rust")
-    manager.start_kernel(cwd=ROOT / "notebooks", stdout=log, stderr=log, env={**os.environ, **(env or {})})
+    manager.start_kernel(
+        cwd=ROOT / "notebooks", stdout=log, stderr=log, env={**os.environ, **(env or {})}
+    )
     client = manager.client()
     client.start_channels()
     client.wait_for_ready(timeout=300)
@@ -126,9 +141,16 @@ def wait_for(condition, seconds):
 
 def aftermath(facts, seconds=15):
     """What is left once the kernel had `seconds` to clean up."""
-    wait_for(lambda: not marked() and not tagged(facts["tag"]) and not Path(facts["work_dir"]).exists(), seconds)
-    return {"left_running": marked(), "tagged_left": [cmdline(p)[:80] for p in tagged(facts["tag"])],
-            "work_dir_left": Path(facts["work_dir"]).exists(), "slot_free": slot_free(facts["build_dir"])}
+    wait_for(
+        lambda: not marked() and not tagged(facts["tag"]) and not Path(facts["work_dir"]).exists(),
+        seconds,
+    )
+    return {
+        "left_running": marked(),
+        "tagged_left": [cmdline(p)[:80] for p in tagged(facts["tag"])],
+        "work_dir_left": Path(facts["work_dir"]).exists(),
+        "slot_free": slot_free(facts["build_dir"]),
+    }
 
 
 def started_programs(manager, client, log, with_python):
@@ -159,7 +181,9 @@ def interrupt_case(log):
         facts["left_running"] = marked()
         # The kernel and the runner it started again for the next cell run evcxr_jupyter.
         program = os.readlink(f"/proc/{facts['evcxr']}/exe")
-        facts["tagged_left"] = [cmdline(p)[:80] for p in tagged(facts["tag"]) if not runs(p, program)]
+        facts["tagged_left"] = [
+            cmdline(p)[:80] for p in tagged(facts["tag"]) if not runs(p, program)
+        ]
         facts["after"] = run(client, "6 * 7")
         return facts
     finally:
@@ -187,7 +211,9 @@ def server_dies_case(log):
     """The kernel's starter is a separate Python process (standing for Jupyter's server), killed."""
     info = Path(log.name).with_suffix(".server.json")
     info.unlink(missing_ok=True)
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(info)], stdout=log, stderr=log)
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(info)], stdout=log, stderr=log
+    )
     try:
         if not wait_for(info.exists, 300):
             raise RuntimeError("the stand-in server never started its kernel")

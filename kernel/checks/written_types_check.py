@@ -36,7 +36,9 @@ INFERRED = {
     "read_length": "a[2]",
     "nested_length": "let grid: [[u8; _]; 2] = [[1, 2], [3, 4]];",
     "read_nested_length": "grid[1][1]",
-    "const_generic": "struct Ring<T, const N: usize>([T; N]);\nlet ring: Ring<u8, _> = Ring([5, 6, 7, 8]);",
+    "const_generic": (
+        "struct Ring<T, const N: usize>([T; N]);\nlet ring: Ring<u8, _> = Ring([5, 6, 7, 8]);"
+    ),
     "read_const_generic": "ring.0.len()",
     "type_and_const": "let other: Ring<_, 3> = Ring([9u16, 10, 11]);",
     "read_type_and_const": "other.0[2]",
@@ -67,7 +69,10 @@ REDEFINED = {
     "respaced": "struct P {\n    a: i32, // the same tokens\n    b: u64\n}",
     "read_respaced": "(p.a, p.b)",
     # A constant used in a struct's definition changes the struct's layout.
-    "define_buffer": "const LEN: usize = 2;\nstruct Buffer { data: [u64; LEN] }\nlet buffer = Buffer { data: [1, 2] };",
+    "define_buffer": (
+        "const LEN: usize = 2;\nstruct Buffer { data: [u64; LEN] }\n"
+        "let buffer = Buffer { data: [1, 2] };"
+    ),
     "redefine_length": "const LEN: usize = 3;",
     "read_buffer": "buffer.data.len()",
 }
@@ -79,7 +84,14 @@ def run_with_streams(client, code, timeout=600):
     stamp a cell's late lines with the next request, so the marker cell's lines count as the
     cell's). A marker cell that fails to compile (as every cell did after `[u8; _]`) prints no
     marker: its errors are kept as `marker_error`, and the wait ends at its idle status."""
-    result = {"status": None, "value": None, "error": None, "marker_error": None, "stdout": "", "stderr": ""}
+    result = {
+        "status": None,
+        "value": None,
+        "error": None,
+        "marker_error": None,
+        "stdout": "",
+        "stderr": "",
+    }
     cell_id = client.execute(code, store_history=False, allow_stdin=False)
     marker_id = client.execute(MARKER_CELL, store_history=False, allow_stdin=False)
     markers_seen, idle = set(), set()

@@ -2,11 +2,17 @@
 # environment variables HPR_PY_SETUP and HPR_PY_STMT, then times batches on request.
 # Protocol, one line each: hpr sends a loop count; the driver answers "OK <seconds>", or
 # "ERR" followed by the traceback and a line "END". A failing setup answers the same way first.
-import os, sys, timeit, traceback, platform
+import os
+import platform
+import sys
+import timeit
+import traceback
+
 
 def fail():
     sys.stdout.write("ERR\n" + traceback.format_exc() + "END\n")
     sys.stdout.flush()
+
 
 try:
     timer = timeit.Timer(os.environ["HPR_PY_STMT"], os.environ["HPR_PY_SETUP"])
@@ -14,12 +20,12 @@ try:
 except BaseException:
     fail()
     sys.exit(0)
-sys.stdout.write("READY %s %s\n" % (platform.python_implementation(), platform.python_version()))
+sys.stdout.write(f"READY {platform.python_implementation()} {platform.python_version()}\n")
 sys.stdout.flush()
 for line in sys.stdin:
     try:
         seconds = timer.timeit(int(line))
-        sys.stdout.write("OK %r\n" % seconds)
+        sys.stdout.write(f"OK {seconds!r}\n")
         sys.stdout.flush()
     except BaseException:
         fail()
