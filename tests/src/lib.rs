@@ -7,6 +7,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The first code cell of every notebook starts with exactly these lines, so that every
 /// notebook compiles `hpr` identically and evcxr's compile cache is shared between them. The
@@ -247,7 +248,10 @@ pub fn execute_with_env(
     let report_dir = root.join("target/notebook-reports");
     std::fs::create_dir_all(&report_dir)
         .map_err(|e| format!("creating {}: {e}", report_dir.display()))?;
-    let report = report_dir.join(format!("report-{}.json", std::process::id()));
+    // One report per call: tests of one binary run at the same time, in the same process.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let report = report_dir.join(format!("report-{}-{call}.json", std::process::id()));
     // Results are kept, as `make run` keeps them in build/results, so that chapter 13 (which
     // reads every chapter's) runs in the tests too.
     let status = jupyter_script(&python, RUNNER)
