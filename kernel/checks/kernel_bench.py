@@ -427,6 +427,9 @@ def main():
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    # Checked before minutes of measuring: the section goes into an existing log.
+    if args.log is not None and not args.log.is_file():
+        parser.error(f"--log {args.log}: no such file (the log it adds to must exist)")
     shared, polars = setup_cells()
     plans = {
         "plain": [],
