@@ -265,13 +265,14 @@ pub(crate) fn plan_runs(
             notes,
         });
     }
-    // Grow the batch until it lasts far longer than the timer's resolution, then scale it to the
-    // target: up for fast code, and down when one batch already overshoots, so that no run lasts
-    // more than the target (a 100 ms call is not run 10 times per run when the target is 200 ms).
-    // The first call may be cold (caches, lazy set-up, page faults), up to several times slower
-    // than the rest: the batches start from a second call, so that runs are not cut short.
+    // Grow the batch until it lasts a tenth of the target, then scale it to the target: up for
+    // fast code, and down when one batch already overshoots, so that no run lasts more than the
+    // target (a 100 ms call is not run 10 times per run when the target is 200 ms). The first
+    // calls may be slow (caches, lazy set-up, a clock speeding up): the batches start from a
+    // second call, and one of a tenth of the target outlasts that, so runs are not cut short.
+    let calibrated = (run_target / 10.0).max(1000.0 * clock.resolution);
     let (mut loops, mut seconds): (u64, f64) = (1, runner(1)?);
-    while seconds < 1e-3 && seconds < 1000.0 * clock.resolution && loops < MAX_LOOPS {
+    while seconds < calibrated && loops < MAX_LOOPS {
         loops = loops.saturating_mul(10);
         seconds = runner(loops)?;
     }
@@ -368,6 +369,31 @@ mod tests {
         assert!(
             (0.15..=0.2).contains(&run_seconds),
             "{} loops of 0.4 ms: runs of {run_seconds} s, not about the 0.2 s target",
+            plan.loops
+        );
+    }
+
+    #[test]
+    fn calls_that_speed_up_over_milliseconds_do_not_shorten_the_runs() {
+        // The first 5 ms of calls take 0.35 ms each, the later ones 0.09 ms (a clock ramping up).
+        let spent = Cell::new(0.0);
+        let mut runner: BatchRunner<'_> = Box::new(|loops| {
+            let mut seconds = 0.0;
+            for _ in 0..loops {
+                seconds += if spent.get() + seconds < 5e-3 {
+                    0.35e-3
+                } else {
+                    0.09e-3
+                };
+            }
+            spent.set(spent.get() + seconds);
+            Ok(seconds)
+        });
+        let plan = plan_runs(&mut runner, &Timeit::new(), 1, clock()).unwrap();
+        let run_seconds = plan.loops as f64 * 0.09e-3;
+        assert!(
+            (0.1..=0.25).contains(&run_seconds),
+            "{} loops of 0.09 ms: runs of {run_seconds} s, not about the 0.2 s target",
             plan.loops
         );
     }
