@@ -215,6 +215,24 @@ impl std::fmt::Display for Outcome {
     }
 }
 
+/// Runs `script` in the project's Python (see [`python`]) from the repository root and parses
+/// the one JSON value it prints; panics with its output when it fails.
+pub fn python_json(script: &str) -> Value {
+    let python = python().unwrap_or_else(|e| panic!("{e}"));
+    let output = Command::new(python)
+        .args(["-c", script])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
 /// The interpreter of the project's `.venv` (or `$HPR_PYTHON`), with a clear error if missing.
 pub fn python() -> Result<PathBuf, String> {
     if let Some(python) = std::env::var_os("HPR_PYTHON") {

@@ -1,7 +1,7 @@
 //! The harness itself: deliberately broken notebooks must each fail, for the right reason.
 
 use notebook_tests::{
-    execute_with_env, jupyter_script, notebooks_in, parse_report, python, root, RUNNER,
+    execute_with_env, jupyter_script, notebooks_in, parse_report, python, python_json, root, RUNNER,
 };
 use std::path::Path;
 
@@ -199,7 +199,6 @@ fn a_cell_without_dependencies_runs_outside_cargo() {
 /// run spent more on each cell (the one-time build).
 #[test]
 fn the_estimate_counts_one_time_builds_only_while_they_are_missing() {
-    let python = python().unwrap_or_else(|e| panic!("{e}"));
     let script = r#"
 import json, sys
 sys.path.insert(0, "harness")
@@ -216,18 +215,7 @@ print(json.dumps({
     "full_missing": estimate(set(), "full"),
 }))
 "#;
-    let output = std::process::Command::new(python)
-        .args(["-c", script])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let estimates: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let estimates = python_json(script);
     assert_eq!(
         estimates["built"],
         serde_json::json!([[1.0, 35.0, 1.0], []])

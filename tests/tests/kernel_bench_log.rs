@@ -2,11 +2,10 @@
 //! dated section of markdown tables, above the earlier ones. Checked on a made-up run, without a
 //! kernel.
 
-use notebook_tests::{python, root};
+use notebook_tests::python_json;
 
 #[test]
 fn a_bench_run_becomes_a_dated_section_above_the_earlier_ones() {
-    let python = python().unwrap_or_else(|e| panic!("{e}"));
     let script = r##"
 import json, sys, tempfile, time
 from pathlib import Path
@@ -42,18 +41,7 @@ with tempfile.TemporaryDirectory() as folder:
     bench_log.add_to_log(log, section)
     print(json.dumps({"section": section, "log": log.read_text()}))
 "##;
-    let output = std::process::Command::new(python)
-        .args(["-c", script])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let written: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let written = python_json(script);
     let section = written["section"].as_str().unwrap();
     assert!(
         section.starts_with("## 2026-12-08: `make bench-kernel` (14:05)\n"),
