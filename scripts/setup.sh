@@ -24,7 +24,8 @@ have() { command -v "$1" >/dev/null; }
 # evcxr_jupyter, built from its crates.io sources with kernel/evcxr/*.patch applied to evcxr
 # (how it drives rust-analyzer, see docs/kernel.md). Its build is most of a new machine's setup,
 # so it runs in the background while the steps below wait on the network (Debian packages, Python
-# packages, crates), and setup waits for it before registering the kernel.
+# packages, crates) and build what needs no kernel (the services, the kernel's own crates,
+# chapter 08's extension); setup waits for it before registering the kernel.
 evcxr_build=
 if ! kernel/evcxr/install.sh --check; then
     step "building evcxr_jupyter $evcxr_version with kernel/evcxr's patches, in the background (5-30 minutes on 2 cores, once)"
@@ -119,23 +120,6 @@ if ! cmp -s python-lock.txt .venv/hpr-python-lock.txt; then
     cp python-lock.txt .venv/hpr-python-lock.txt
 fi
 
-# The kernel is registered inside .venv, not in the user's Jupyter; the Makefile puts this
-# directory first on JUPYTER_PATH.
-# Its launcher (kernel/launcher) gives each kernel a build folder that the next one reuses.
-wait_for_evcxr
-kernel_json=.venv/share/jupyter/kernels/rust/kernel.json
-launcher="$root/kernel/launcher"
-if ! grep -qF "\"$launcher\"" "$kernel_json" 2>/dev/null; then
-    step "registering the evcxr kernel 'rust' in .venv"
-    JUPYTER_PATH="$root/.venv/share/jupyter" evcxr_jupyter --install >/dev/null
-    .venv/bin/python - "$kernel_json" "$launcher" <<'PY'
-import json, sys
-path, launcher = sys.argv[1], sys.argv[2]
-spec = json.load(open(path))
-spec["argv"][0] = launcher
-json.dump(spec, open(path, "w"), indent=2)
-PY
-fi
 # Every crate of Cargo.lock (the notebooks' kernels build from it) and of chapter 08's extension,
 # downloaded once: after this the notebooks need no network (the kernels run cargo offline).
 step "downloading the crates of Cargo.lock"
@@ -161,6 +145,35 @@ done
 step "building the notebooks' services (${services[*]}), hpr-cell-cargo and hpr-kernel-guard"
 cargo build --release --locked --offline --quiet "${services[@]/#/--package=}" \
     --package=hpr-cell-cargo --package=hpr-kernel-guard
+# Chapter 08's extension, built as its cell builds it (the same maturin, interpreter, manifest and
+# target folder), so that the chapter's build finds everything compiled and only packs the wheel.
+step "building chapter 08's extension (extensions/julia_ext) with maturin"
+python_for_notebooks=${HPR_PYTHON:-$root/helpers/../.venv/bin/python}
+extension_wheels=$(mktemp -d)
+"$(dirname "$python_for_notebooks")/maturin" build --release --quiet \
+    --manifest-path extensions/julia_ext/Cargo.toml \
+    --target-dir "${XDG_CACHE_HOME:-$HOME/.cache}/hpr/julia_ext-target" \
+    -i "$python_for_notebooks" --out "$extension_wheels" > target/julia_ext-build.log 2>&1 \
+    || { cat target/julia_ext-build.log >&2; fail "maturin could not build extensions/julia_ext (its output is above)"; }
+rm -rf "$extension_wheels"
+
+# The kernel is registered inside .venv, not in the user's Jupyter; the Makefile puts this
+# directory first on JUPYTER_PATH.
+# Its launcher (kernel/launcher) gives each kernel a build folder that the next one reuses.
+wait_for_evcxr
+kernel_json=.venv/share/jupyter/kernels/rust/kernel.json
+launcher="$root/kernel/launcher"
+if ! grep -qF "\"$launcher\"" "$kernel_json" 2>/dev/null; then
+    step "registering the evcxr kernel 'rust' in .venv"
+    JUPYTER_PATH="$root/.venv/share/jupyter" evcxr_jupyter --install >/dev/null
+    .venv/bin/python - "$kernel_json" "$launcher" <<'PY'
+import json, sys
+path, launcher = sys.argv[1], sys.argv[2]
+spec = json.load(open(path))
+spec["argv"][0] = launcher
+json.dump(spec, open(path, "w"), indent=2)
+PY
+fi
 
 # hpr, built once in a kernel's build folder while nothing is measured, so that no chapter's
 # first cell waits for it (a bare machine's chapter 00 did, about 25 s).

@@ -51,6 +51,49 @@ fn the_readme_shows_the_setup_cell_the_checks_enforce() {
     );
 }
 
+/// Setup builds chapter 08's extension as the chapter's cell does (the same manifest, release
+/// profile and target folder): otherwise the chapter compiles pyo3 again while it measures.
+#[test]
+fn setup_builds_the_extension_where_chapter_08_looks_for_it() {
+    let setup = std::fs::read_to_string(root().join("scripts/setup.sh")).unwrap();
+    let chapter = notebooks()
+        .into_iter()
+        .find(|path| path.to_string_lossy().contains("08-"))
+        .expect("chapter 08 exists");
+    let chapter = std::fs::read_to_string(chapter).unwrap();
+    for (what, in_setup, in_chapter) in [
+        (
+            "the target folder",
+            "hpr/julia_ext-target",
+            r#"join(\"julia_ext-target\")"#,
+        ),
+        (
+            "the manifest",
+            "--manifest-path extensions/julia_ext/Cargo.toml",
+            r#"\"--manifest-path\", \"../extensions/julia_ext/Cargo.toml\""#,
+        ),
+        (
+            "the profile",
+            "maturin\" build --release",
+            r#"[\"build\", \"--release\"]"#,
+        ),
+        (
+            "the interpreter",
+            "helpers/../.venv/bin/python",
+            "hpr::python_interpreter()",
+        ),
+    ] {
+        assert!(
+            setup.contains(in_setup),
+            "scripts/setup.sh no longer names {what}: {in_setup}"
+        );
+        assert!(
+            chapter.contains(in_chapter),
+            "chapter 08 no longer names {what}: {in_chapter}"
+        );
+    }
+}
+
 /// Cargo.lock holds every crate of every notebook's `:dep` lines (through kernel/deps), no
 /// notebook fixes a version itself, and python-lock.txt holds every package environment.yml pins:
 /// kernel/lock.py checks it.
