@@ -2,8 +2,13 @@
 //! (every measurement at hpr's smallest settings: the same code, parameters and `assert!`s), with
 //! the package registries out of reach: after setup, nothing a chapter builds or runs may
 //! resolve or download.
+//!
+//! The chapters run in three tests, so that `make test` spreads them over its two lanes: the
+//! first chapters beside the other tests, the later ones after those tests in the other lane, and
+//! the closing chapter, which reads every other chapter's results, alone once both are done.
 
 use notebook_tests::{execute_with_env, notebooks};
+use std::path::{Path, PathBuf};
 
 /// The registries cut off for the kernels and everything they start: cargo's requests go to a
 /// port where nothing listens (the kernel's launcher also sets `CARGO_NET_OFFLINE`; this holds
@@ -16,19 +21,46 @@ const NO_REGISTRIES: [(&str, &str); 5] = [
     ("HPR_MODE", "check"),
 ];
 
-#[test]
-fn every_notebook_runs_without_error_panic_or_timeout() {
-    let outcomes =
-        execute_with_env(&notebooks(), 600, &NO_REGISTRIES).unwrap_or_else(|e| panic!("{e}"));
-    let failures: Vec<String> = outcomes
+/// The first chapter of the later ones, which run in the other lane.
+const LATER_FROM: u32 = 9;
+
+fn chapter_number(path: &Path) -> u32 {
+    let name = path.file_name().unwrap().to_string_lossy();
+    name[..2]
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} has no chapter number"))
+}
+
+/// The last chapter: it reads the results of all the others.
+fn closing_chapter() -> u32 {
+    notebooks()
         .iter()
-        .filter(|o| o.failure.is_some())
-        .map(|o| o.to_string())
-        .collect();
+        .map(|p| chapter_number(p))
+        .max()
+        .expect("no notebooks in notebooks/")
+}
+
+fn chapters(keep: impl Fn(u32) -> bool) -> Vec<PathBuf> {
+    notebooks()
+        .into_iter()
+        .filter(|p| keep(chapter_number(p)))
+        .collect()
+}
+
+fn run_in_check_mode(notebooks: &[PathBuf]) {
+    assert!(!notebooks.is_empty(), "no notebooks were selected");
+    let outcomes =
+        execute_with_env(notebooks, 600, &NO_REGISTRIES).unwrap_or_else(|e| panic!("{e}"));
     for outcome in &outcomes {
         println!("{outcome}");
     }
-    assert!(!outcomes.is_empty(), "no notebooks were executed");
+    assert_eq!(
+        outcomes.len(),
+        notebooks.len(),
+        "the runner reported {} of {} notebooks",
+        outcomes.len(),
+        notebooks.len()
+    );
     for outcome in &outcomes {
         assert_eq!(
             outcome.mode, "check",
@@ -36,5 +68,41 @@ fn every_notebook_runs_without_error_panic_or_timeout() {
             outcome.name
         );
     }
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.failure.is_some())
+        .map(|o| o.to_string())
+        .collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+#[test]
+fn first_chapters_run_without_error_panic_or_timeout() {
+    run_in_check_mode(&chapters(|n| n < LATER_FROM));
+}
+
+#[test]
+fn later_chapters_run_without_error_panic_or_timeout() {
+    let last = closing_chapter();
+    run_in_check_mode(&chapters(|n| n >= LATER_FROM && n != last));
+}
+
+#[test]
+fn closing_chapter_runs_on_every_chapters_results() {
+    let last = closing_chapter();
+    run_in_check_mode(&chapters(|n| n == last));
+}
+
+#[test]
+fn the_three_parts_hold_every_chapter_once() {
+    let last = closing_chapter();
+    let parts = [
+        chapters(|n| n < LATER_FROM),
+        chapters(|n| n >= LATER_FROM && n != last),
+        chapters(|n| n == last),
+    ];
+    assert!(parts.iter().all(|part| !part.is_empty()), "{parts:?}");
+    let mut all: Vec<PathBuf> = parts.concat();
+    all.sort();
+    assert_eq!(all, notebooks());
 }
