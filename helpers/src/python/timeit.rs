@@ -4,7 +4,10 @@
 //! Each Python candidate is one interpreter process that stays up for the whole measurement
 //! and times batches on request with `timeit.Timer` (which, like IPython's `%timeit`, turns the
 //! garbage collector off while timing). Because batches are requested one at a time, Python and
-//! Rust candidates interleave round by round exactly like Rust candidates do.
+//! Rust candidates interleave round by round exactly like Rust candidates do. The setup runs once
+//! per candidate, not once per batch as `timeit` would run it: like data built in an IPython
+//! session before `%timeit`, it is built once, and a statement that changes it sees its changes
+//! in later batches.
 
 use super::python_interpreter;
 use crate::error::{HprError, Result};
@@ -175,6 +178,27 @@ mod tests {
         assert!(timing.loops_per_run > 10);
         assert!(timing.interpreter.as_deref().unwrap().contains("Python 3."));
         assert!(timing.to_html().contains("timed inside the interpreter"));
+    }
+
+    #[test]
+    fn the_setup_runs_once_however_many_batches() {
+        assert!(available());
+        // A private folder that is removed with it.
+        let folder = crate::python::Exchange::new().unwrap();
+        let log = folder.dir().join("setups");
+        let setup = format!(
+            "open({:?}, 'a').write('setup\\n')\nxs = list(range(100))",
+            log
+        );
+        let timing = python_timeit_with(&quick(), &setup, "sum(xs)").unwrap();
+        assert_eq!(timing.per_run.len(), 3);
+        let runs = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(
+            runs.lines().count(),
+            1,
+            "the setup ran {} times",
+            runs.lines().count()
+        );
     }
 
     #[test]
