@@ -114,9 +114,13 @@ impl Timeit {
         let started = Instant::now();
         let clock = Clock::get();
         let plan = catch_panics(|| plan_runs(&mut runner, self, 1, clock))??;
-        let mut per_run = Vec::with_capacity(plan.runs);
+        let mut per_run: Vec<f64> = plan
+            .first_run
+            .iter()
+            .map(|&s| per_loop(s, 1, clock))
+            .collect();
         catch_panics(|| -> Result<()> {
-            for _ in 0..plan.runs {
+            for _ in 0..plan.runs_left() {
                 per_run.push(per_loop(runner(plan.loops)?, plan.loops, clock));
             }
             Ok(())
@@ -188,7 +192,8 @@ const CHECK_BUDGET: Duration = Duration::from_millis(30);
 
 /// True when `HPR_MODE=check`: every measurement keeps its code path, its calls and its checks,
 /// but runs at most 2 short runs, so that a notebook proves it runs without measuring to
-/// publication quality. The numbers it prints are then rough, and the results it records say so.
+/// publication quality; code slower than a run is called once, and that call is its run. The
+/// numbers it prints are then rough, and the results it records say so.
 ///
 /// ```
 /// assert!(!hpr::check_mode() || std::env::var("HPR_MODE").as_deref() == Ok("check"));
@@ -197,11 +202,7 @@ pub fn check_mode() -> bool {
     std::env::var(MODE_ENV).is_ok_and(|mode| mode == "check")
 }
 
-/// The settings a measurement of `sharers` pieces of code applies in this run's mode.
-fn applied(settings: &Timeit, sharers: usize) -> Result<Timeit> {
-    applied_in(std::env::var(MODE_ENV).ok().as_deref(), settings, sharers)
-}
-
+/// The settings a measurement of `sharers` pieces of code applies in the mode `mode` names.
 fn applied_in(mode: Option<&str>, settings: &Timeit, sharers: usize) -> Result<Timeit> {
     match mode {
         None | Some("") | Some("full") => Ok(settings.clone()),
@@ -227,6 +228,16 @@ pub(crate) struct Plan {
     pub(crate) loops: u64,
     pub(crate) runs: usize,
     pub(crate) notes: Vec<String>,
+    /// In check mode, the planner's one-call batch of slow code, which counts as the first run
+    /// (in full mode a first call may be cold, and is never kept).
+    pub(crate) first_run: Option<f64>,
+}
+
+impl Plan {
+    /// The runs still to time once `first_run` is counted.
+    pub(crate) fn runs_left(&self) -> usize {
+        self.runs - usize::from(self.first_run.is_some())
+    }
 }
 
 /// Chooses the loops per run so that one run lasts about the target, within this code's
@@ -238,7 +249,24 @@ pub(crate) fn plan_runs(
     sharers: usize,
     clock: Clock,
 ) -> Result<Plan> {
-    let settings = &applied(settings, sharers)?;
+    plan_runs_in(
+        std::env::var(MODE_ENV).ok().as_deref(),
+        runner,
+        settings,
+        sharers,
+        clock,
+    )
+}
+
+/// [`plan_runs`] in the mode `mode` names (the value of `HPR_MODE`).
+fn plan_runs_in(
+    mode: Option<&str>,
+    runner: &mut BatchRunner<'_>,
+    settings: &Timeit,
+    sharers: usize,
+    clock: Clock,
+) -> Result<Plan> {
+    let settings = &applied_in(mode, settings, sharers)?;
     let share = settings.budget.as_secs_f64() / sharers as f64;
     // Two runs' worth of the share are kept for this calibration: the first call, and the
     // batches after it.
@@ -259,10 +287,12 @@ pub(crate) fn plan_runs(
                 format_duration(settings.budget.as_secs_f64())
             ));
         }
+        // A check only needs the code to run: slow code runs once, not once more per run.
         return Ok(Plan {
             loops: 1,
             runs,
             notes,
+            first_run: (mode == Some("check")).then_some(first_call),
         });
     }
     // Grow the batch until it lasts a tenth of the target, then scale it to the target: up for
@@ -285,6 +315,7 @@ pub(crate) fn plan_runs(
         loops,
         runs: settings.runs,
         notes,
+        first_run: None,
     })
 }
 
@@ -506,5 +537,38 @@ mod tests {
             run_seconds <= 3e-3,
             "a check-mode run lasts {run_seconds} s"
         );
+    }
+
+    /// A runner of `seconds_per_call` that counts the calls it makes.
+    fn counted(seconds_per_call: f64, calls: &Cell<u64>) -> BatchRunner<'_> {
+        Box::new(move |loops| {
+            calls.set(calls.get() + loops);
+            Ok(loops as f64 * seconds_per_call)
+        })
+    }
+
+    #[test]
+    fn check_mode_counts_a_slow_first_call_as_the_run() {
+        let settings = Timeit::new().runs(3).budget(Duration::from_secs(2));
+        for (mode, first_run, calls) in [(Some("check"), Some(0.5), 1), (None, None, 1 + 3)] {
+            let made = Cell::new(0);
+            let mut runner = counted(0.5, &made);
+            let plan = plan_runs_in(mode, &mut runner, &settings, 1, Clock::get()).unwrap();
+            assert_eq!(plan.first_run, first_run, "{mode:?}");
+            for _ in 0..plan.runs_left() {
+                runner(plan.loops).unwrap();
+            }
+            assert_eq!(made.get(), calls, "{mode:?}: calls of slow code");
+        }
+        // Fast code is still calibrated on calls that are not kept.
+        let made = Cell::new(0);
+        let plan = plan_runs_in(
+            Some("check"),
+            &mut counted(1e-6, &made),
+            &settings,
+            1,
+            Clock::get(),
+        );
+        assert_eq!(plan.unwrap().first_run, None);
     }
 }

@@ -177,6 +177,7 @@ mod tests {
             loops: 1,
             runs: 3,
             notes: vec![],
+            first_run: None,
         }
     }
 
