@@ -61,11 +61,14 @@ def save_results(report, machine, results_dir):
             "changes",
         ]
     }
-    # What the next run's progress output estimates from (a run stopped early has no use for it).
+    # What the next run's progress output estimates from (a run stopped early has no use for it),
+    # and the crates that run built once, which the estimate leaves out once they are built.
     if report["status"] == "ok":
         kept["cell_seconds"] = [c["seconds"] for c in report["cells"]]
+        kept["one_time_builds"] = report.get("one_time_builds", [])
     elif previous and previous.get("cell_seconds"):
         kept["cell_seconds"] = previous["cell_seconds"]
+        kept["one_time_builds"] = previous.get("one_time_builds", [])
     kept["machine"] = machine
     kept["recorded"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     path.write_text(json.dumps(kept, indent=1, ensure_ascii=False), encoding="utf-8")

@@ -209,10 +209,15 @@ reference = {"runs": {
     "check-warm": {"cell_seconds": {"ch": [1.0, 35.0, 1.0]}},
 }}
 estimate = lambda built, mode: nbexec.reference_estimate("ch", {"hpr", "polars"}, built, reference, mode)
+# The last run on this machine built polars once (700 s in its second cell).
+saved = {"cell_seconds": [3.0, 700.0, 6.0], "one_time_builds": ["polars"]}
 print(json.dumps({
     "built": estimate({"hpr", "polars"}, "check"),
     "missing": estimate({"hpr"}, "check"),
     "full_missing": estimate(set(), "full"),
+    "saved_built": nbexec.saved_estimate("ch", saved, {"hpr", "polars"}, reference),
+    "saved_missing": nbexec.saved_estimate("ch", saved, {"hpr"}, reference),
+    "saved_warm": nbexec.saved_estimate("ch", {"cell_seconds": [3.0, 50.0, 6.0]}, {"hpr"}, reference),
 }))
 "#;
     let estimates = python_json(script);
@@ -228,4 +233,16 @@ print(json.dumps({
         estimates["full_missing"],
         serde_json::json!([[30.0, 600.0, 5.0], ["hpr", "polars"]])
     );
+    // A last run that built polars: once polars is built, the cell that built it gets the
+    // reference's warm time (the first cell built only in the reference: it keeps its own time);
+    // while polars is missing, or when the last run built nothing, the last run's times stay.
+    assert_eq!(
+        estimates["saved_built"],
+        serde_json::json!([3.0, 40.0, 6.0])
+    );
+    assert_eq!(
+        estimates["saved_missing"],
+        serde_json::json!([3.0, 700.0, 6.0])
+    );
+    assert_eq!(estimates["saved_warm"], serde_json::json!([3.0, 50.0, 6.0]));
 }
