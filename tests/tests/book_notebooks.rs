@@ -31,20 +31,26 @@ fn chapter_number(path: &Path) -> u32 {
         .unwrap_or_else(|_| panic!("{name} has no chapter number"))
 }
 
-/// The last chapter: it reads the results of all the others.
-fn closing_chapter() -> u32 {
-    notebooks()
+/// The chapters in three parts: before [`LATER_FROM`], from it on but for the last, and the last
+/// (which reads the results of all the others).
+fn parts() -> [Vec<PathBuf>; 3] {
+    let all = notebooks();
+    let last = all
         .iter()
         .map(|p| chapter_number(p))
         .max()
-        .expect("no notebooks in notebooks/")
-}
-
-fn chapters(keep: impl Fn(u32) -> bool) -> Vec<PathBuf> {
-    notebooks()
-        .into_iter()
-        .filter(|p| keep(chapter_number(p)))
-        .collect()
+        .expect("no notebooks in notebooks/");
+    let part = |keep: &dyn Fn(u32) -> bool| -> Vec<PathBuf> {
+        all.iter()
+            .filter(|p| keep(chapter_number(p)))
+            .cloned()
+            .collect()
+    };
+    [
+        part(&|n| n < LATER_FROM),
+        part(&|n| n >= LATER_FROM && n != last),
+        part(&|n| n == last),
+    ]
 }
 
 fn run_in_check_mode(notebooks: &[PathBuf]) {
@@ -78,29 +84,25 @@ fn run_in_check_mode(notebooks: &[PathBuf]) {
 
 #[test]
 fn first_chapters_run_without_error_panic_or_timeout() {
-    run_in_check_mode(&chapters(|n| n < LATER_FROM));
+    let [first, _, _] = parts();
+    run_in_check_mode(&first);
 }
 
 #[test]
 fn later_chapters_run_without_error_panic_or_timeout() {
-    let last = closing_chapter();
-    run_in_check_mode(&chapters(|n| n >= LATER_FROM && n != last));
+    let [_, later, _] = parts();
+    run_in_check_mode(&later);
 }
 
 #[test]
 fn closing_chapter_runs_on_every_chapters_results() {
-    let last = closing_chapter();
-    run_in_check_mode(&chapters(|n| n == last));
+    let [_, _, closing] = parts();
+    run_in_check_mode(&closing);
 }
 
 #[test]
 fn the_three_parts_hold_every_chapter_once() {
-    let last = closing_chapter();
-    let parts = [
-        chapters(|n| n < LATER_FROM),
-        chapters(|n| n >= LATER_FROM && n != last),
-        chapters(|n| n == last),
-    ];
+    let parts = parts();
     assert!(parts.iter().all(|part| !part.is_empty()), "{parts:?}");
     let mut all: Vec<PathBuf> = parts.concat();
     all.sort();
