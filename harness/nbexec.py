@@ -446,16 +446,18 @@ def notebook_crates(path):
     }
 
 
+def reference_seconds(reference, run, name):
+    """A notebook's per-cell seconds in one of the reference runs, or None."""
+    return reference.get("runs", {}).get(run, {}).get("cell_seconds", {}).get(name)
+
+
 def reference_estimate(name, crates, built, reference, mode):
     """Per-cell seconds for a notebook from the reference runs: its warm run in this mode (or in
     full mode), plus, for each cell, what the bare run spent more (one-time builds) while one of
     the notebook's crates is not built yet. Also the missing crates."""
-
-    def seconds_in(run):
-        return reference.get("runs", {}).get(run, {}).get("cell_seconds", {}).get(name)
-
-    bare, full_warm = seconds_in("full-bare"), seconds_in("full-warm")
-    warm = seconds_in(f"{mode}-warm") or full_warm
+    bare = reference_seconds(reference, "full-bare", name)
+    full_warm = reference_seconds(reference, "full-warm", name)
+    warm = reference_seconds(reference, f"{mode}-warm", name) or full_warm
     missing = sorted(crates - built)
     if warm is None:
         return bare, missing
@@ -470,22 +472,22 @@ def reference_estimate(name, crates, built, reference, mode):
     return [w + max(0.0, b - f) for w, b, f in zip(warm, bare, full_warm, strict=True)], missing
 
 
+# A cell that took this much longer in the reference bare run than warm built something once.
+ONE_TIME_BUILD_SECONDS = 5.0
+
+
 def after_one_time_builds(name, seconds, reference):
     """A run's per-cell seconds with its one-time builds taken out. A cell built something once
     when the reference bare run spent much longer on it than the reference warm run (polars' 11
     minutes), and this run too spent most of that difference on it: it gets the warm run's time."""
-    bare = reference.get("runs", {}).get("full-bare", {}).get("cell_seconds", {}).get(name)
-    warm = reference.get("runs", {}).get("full-warm", {}).get("cell_seconds", {}).get(name)
+    bare = reference_seconds(reference, "full-bare", name)
+    warm = reference_seconds(reference, "full-warm", name)
     if not bare or not warm or not len(bare) == len(warm) == len(seconds):
         return seconds
     return [
         w if b - w > ONE_TIME_BUILD_SECONDS and s > w + (b - w) / 2 else s
         for s, b, w in zip(seconds, bare, warm, strict=True)
     ]
-
-
-# A cell that took this much longer in the reference bare run than warm built something once.
-ONE_TIME_BUILD_SECONDS = 5.0
 
 
 def saved_estimate(name, saved, built, reference):
