@@ -29,8 +29,11 @@ lab: setup
 # the second finds it in evcxr's cache. The other lane runs every other test, then the later
 # chapters. The closing chapter, which reads every chapter's results, runs once both are done.
 # Every lane runs to the end, and all must pass; the first lane's output follows the second's.
+# A failing run ends by printing cargo's report of each failed test again, from the lanes' logs
+# in target/, so that the end of the output (all a CI page may keep) says what failed and why.
 FIRST_LANE := first_chapters_run categorical_frames_survive_later_cells_only_when_kept
 LAST := closing_chapter_runs
+LANE_LOGS := target/notebooks-test.log target/other-tests.log target/closing-test.log
 test: setup
 	cargo fmt --all -- --check
 	.venv/bin/ruff check .
@@ -42,13 +45,17 @@ test: setup
 	cargo test --locked --no-fail-fast -p notebook-tests \
 	    --test book_notebooks --test book_polars_categoricals -- $(FIRST_LANE) \
 	    > target/notebooks-test.log 2>&1 & first=$$!; \
-	cargo test --locked --workspace --no-fail-fast -- $(FIRST_LANE:%=--skip %) --skip $(LAST); \
-	others=$$?; \
+	cargo test --locked --workspace --no-fail-fast -- $(FIRST_LANE:%=--skip %) --skip $(LAST) \
+	    2>&1 | tee target/other-tests.log; others=$${PIPESTATUS[0]}; \
 	wait $$first; status=$$?; \
 	echo; echo "==> the first lane (target/notebooks-test.log):"; cat target/notebooks-test.log; \
 	echo; echo "==> the closing chapter, on every chapter's results"; \
-	cargo test --locked -p notebook-tests --test book_notebooks -- $(LAST); last=$$?; \
-	[ $$others = 0 ] && [ $$status = 0 ] && [ $$last = 0 ]
+	cargo test --locked -p notebook-tests --test book_notebooks -- $(LAST) \
+	    2>&1 | tee target/closing-test.log; last=$${PIPESTATUS[0]}; \
+	if [ $$others = 0 ] && [ $$status = 0 ] && [ $$last = 0 ]; then exit 0; fi; \
+	echo; echo "==> what failed, again (cargo's reports, from $(LANE_LOGS)):"; \
+	awk '/^failures:$$/ { keep = 1 } keep { print } /^test result:/ { keep = 0 }' $(LANE_LOGS); \
+	exit 1
 
 bench: bench-kernel
 	cargo bench -p hpr --bench timeit_vs_criterion
