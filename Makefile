@@ -41,6 +41,7 @@ test: setup
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked -p hpr --no-deps
 	cargo test --locked --workspace --no-run --quiet
+	$(PYTHON) harness/cell_sizes.py
 	@mkdir -p target; \
 	cargo test --locked --no-fail-fast -p notebook-tests \
 	    --test book_notebooks --test book_polars_categoricals -- $(FIRST_LANE) \
