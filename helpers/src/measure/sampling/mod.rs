@@ -87,10 +87,52 @@ fn sample<R>(_frequency: i32, _work: impl FnOnce() -> R) -> Result<Profile> {
     Err(sampling_off())
 }
 
+/// The files of the temporary folder named like `tempfile`'s (`.tmpXXXXXX`) that this process
+/// has open.
+#[cfg(feature = "sampling")]
+fn pprof_scratch_files() -> Vec<std::path::PathBuf> {
+    let temp = std::env::temp_dir();
+    let temp = std::fs::canonicalize(&temp).unwrap_or(temp);
+    let Ok(descriptors) = std::fs::read_dir("/proc/self/fd") else {
+        return Vec::new();
+    };
+    descriptors
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter(|path| {
+            path.parent() == Some(temp.as_path())
+                && path
+                    .file_name()
+                    .and_then(|name| name.to_str())
+                    .is_some_and(|name| name.starts_with(".tmp") && !name.ends_with(" (deleted)"))
+        })
+        .collect()
+}
+
+/// pprof keeps its samples in a named temporary file, held by a process-wide static that is
+/// never dropped, and opens the next one when a profile stops (reading a profile reopens it by
+/// name, so it cannot be unlinked earlier). Every process that profiled would leave an empty
+/// `.tmpXXXXXX` behind: a kernel's temporary folder goes with the kernel, but a test's is /tmp.
+/// So the first profile registers an exit handler that removes them.
+#[cfg(feature = "sampling")]
+fn remove_pprof_files_at_exit() {
+    extern "C" fn remove() {
+        for path in pprof_scratch_files() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    // SAFETY: `remove` is a plain function that stays valid until the process ends.
+    REGISTERED.call_once(|| unsafe {
+        libc::atexit(remove);
+    });
+}
+
 #[cfg(feature = "sampling")]
 fn sample<R>(frequency: i32, work: impl FnOnce() -> R) -> Result<Profile> {
     use crate::guard::catch_panics;
     use std::time::Instant;
+    remove_pprof_files_at_exit();
     let guard = pprof::ProfilerGuardBuilder::default()
         .frequency(frequency)
         // Unwinding inside these can deadlock. pprof matches substrings of library paths, and
@@ -371,6 +413,41 @@ mod sampled_tests {
             .into_iter()
             .find(|f| f.name.contains("hypot") && f.name.contains("[lib"));
         assert!(in_libm.is_some(), "{profile}");
+    }
+
+    #[test]
+    fn no_scratch_file_outlives_a_profiling_process() {
+        // A child with a temporary folder of its own profiles once and exits.
+        let folder = std::env::temp_dir().join(format!("hpr-pprof-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "measure::sampling::sampled_tests::profiling_child",
+                "--include-ignored",
+            ])
+            .env("TMPDIR", &folder)
+            .output()
+            .unwrap();
+        let left: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.file_name())
+            .collect();
+        let _ = std::fs::remove_dir_all(&folder);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{stdout}");
+        assert!(
+            stdout.contains("1 passed"),
+            "the child did not profile: {stdout}"
+        );
+        assert!(left.is_empty(), "the profiling process left {left:?}");
+    }
+
+    #[test]
+    #[ignore = "run by no_scratch_file_outlives_a_profiling_process, with a TMPDIR of its own"]
+    fn profiling_child() {
+        profile(|| busy_leaf(black_box(1_000_000))).unwrap();
     }
 
     #[test]
