@@ -61,7 +61,7 @@ pub use process_files::{work_dir, WORK_DIR_ENV};
 #[doc(no_inline)]
 pub use python::{
     python_candidate, python_interpreter, python_run, python_timeit, python_timeit_with, Exchange,
-    NpyElement, PYTHON_ENV,
+    NpyElement, PythonSession, PYTHON_ENV,
 };
 pub use redis::PrivateRedis;
 #[doc(no_inline)]
@@ -118,8 +118,8 @@ pub mod prelude {
         python_timeit_with, random_cycle, random_f64s, random_u64s, rng, scaling, scaling_with,
         shuffled, stream_bandwidth, timeit, work_dir, Aspect, BuildProfile, Ceiling, Comparison,
         ComparisonRow, Counters, Exchange, Figure, Headline, HprError, Kernel, Limits, Machine,
-        MemoryTable, MemoryUsage, Panel, PowerLaw, Profile, Render, Results, Scaling, Sections,
-        Service, Threads, Throughput, Timeit, Timing, Work,
+        MemoryTable, MemoryUsage, Panel, PowerLaw, Profile, PythonSession, Render, Results,
+        Scaling, Sections, Service, Threads, Throughput, Timeit, Timing, Work,
     };
     // Anonymous: only its `evcxr_display` method is wanted, so a cell's last value shows after
     // one compilation (see `render::DebugValue`).

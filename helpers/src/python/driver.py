@@ -1,15 +1,17 @@
 # Driver run by hpr::python inside the project's Python: runs the setup of the environment variable
-# HPR_PY_SETUP once, compiles a timeit.Timer for the statement of HPR_PY_STMT, then times batches
-# on request.
-# Protocol, one line each: hpr sends a loop count; the driver answers "OK <seconds>", or
-# "ERR" followed by the traceback and a line "END". A failing setup answers the same way first.
+# HPR_PY_SETUP once, then compiles statements and times batches of them on request. Several
+# statements share the setup's names: a session's candidates are one interpreter, not one each.
+# Protocol, one line each: hpr sends "STMT <id> <statement as a JSON string>", answered "OK", or
+# "<id> <loop count>", answered "OK <seconds>". Anything that fails answers "ERR" followed by the
+# traceback and a line "END". The setup answers "READY <implementation> <version>", or fails so.
 #
 # timeit.Timer would run the setup again before every batch, and the planner asks for several
 # batches: a setup that builds a million-element input, or compiles a function with Numba, paid
 # that again for each. So the setup runs once, as data built in an IPython session before
 # %timeit, and each batch only binds its names as the statement's locals (as timeit's template
 # makes the setup's names), which costs a dictionary lookup per name. A statement that changes
-# the setup's data sees its own changes in later batches.
+# the setup's data sees its own changes in later batches, and so do the session's others.
+import json
 import os
 import platform
 import sys
@@ -19,6 +21,11 @@ import traceback
 
 def fail():
     sys.stdout.write("ERR\n" + traceback.format_exc() + "END\n")
+    sys.stdout.flush()
+
+
+def answer(text):
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
@@ -37,19 +44,21 @@ def bind_names(namespace):
 try:
     setup = {"__name__": "__hpr_setup__"}
     exec(compile(os.environ["HPR_PY_SETUP"], "<setup>", "exec"), setup)
-    timer = timeit.Timer(
-        os.environ["HPR_PY_STMT"], bind_names(setup) or "pass", globals={"_hpr_setup": setup}
-    )
-    timer.timeit(0)  # binds the names now, so a statement that does not compile fails here
+    binding = bind_names(setup) or "pass"
 except BaseException:
     fail()
     sys.exit(0)
-sys.stdout.write(f"READY {platform.python_implementation()} {platform.python_version()}\n")
-sys.stdout.flush()
+answer(f"READY {platform.python_implementation()} {platform.python_version()}")
+timers = {}
 for line in sys.stdin:
     try:
-        seconds = timer.timeit(int(line))
-        sys.stdout.write(f"OK {seconds!r}\n")
-        sys.stdout.flush()
+        if line.startswith("STMT "):
+            _, key, statement = line.split(" ", 2)
+            timer = timeit.Timer(json.loads(statement), binding, globals={"_hpr_setup": setup})
+            timers[key] = timer
+            answer("OK")
+        else:
+            key, loops = line.split()
+            answer(f"OK {timers[key].timeit(int(loops))!r}")
     except BaseException:
         fail()

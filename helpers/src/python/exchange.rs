@@ -2,7 +2,8 @@
 //! both sides, and results read back typed instead of parsed from printed text.
 
 use super::npy::{self, NpyElement};
-use super::{python_run, timeit::python_candidate};
+use super::python_run;
+use super::timeit::{python_candidate, PythonSession};
 use crate::error::{HprError, Result};
 use crate::measure::compare::Candidate;
 use crate::process_files::{path_for_this_process, remove_stale};
@@ -149,6 +150,12 @@ impl Exchange {
         statement: &str,
     ) -> Result<Candidate<'static>> {
         python_candidate(name, &format!("{}{setup}", self.prelude()), statement)
+    }
+
+    /// A [`PythonSession`] whose setup can `load` this folder's arrays: one interpreter for
+    /// several statements on the same data.
+    pub fn session(&self, setup: &str) -> Result<PythonSession> {
+        PythonSession::start(&format!("{}{setup}", self.prelude()))
     }
 }
 

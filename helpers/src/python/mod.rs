@@ -7,7 +7,7 @@ pub(crate) mod timeit;
 
 pub use exchange::Exchange;
 pub use npy::NpyElement;
-pub use timeit::{python_candidate, python_timeit, python_timeit_with};
+pub use timeit::{python_candidate, python_timeit, python_timeit_with, PythonSession};
 
 use crate::error::{HprError, Result};
 use std::path::PathBuf;
