@@ -167,6 +167,42 @@ pub fn compare_with(
     })
 }
 
+impl Timeit {
+    /// Compares `candidates` with these settings (split among them) in interleaved rounds,
+    /// against the first: [`compare_with`] with baseline 0, written where the settings are.
+    ///
+    /// ```
+    /// use hpr::{candidate, Timeit};
+    /// use std::time::Duration;
+    /// let v: Vec<u64> = (0..1000).collect();
+    /// let table = Timeit::new().runs(3).budget(Duration::from_millis(200)).compare(vec![
+    ///     candidate("for loop", || { let mut s = 0; for x in &v { s += x; } s }),
+    ///     candidate("iter().sum()", || v.iter().sum::<u64>()),
+    /// ]).unwrap();
+    /// assert_eq!(table.rows[0].ratio, 1.0); // the first is the baseline
+    /// ```
+    pub fn compare(&self, candidates: Vec<Candidate<'_>>) -> Result<Comparison> {
+        compare_with(self, candidates, 0)
+    }
+
+    /// [`Timeit::compare`] against the candidate named `baseline` instead of the first; a name
+    /// no candidate has is an error that lists the names.
+    pub fn compare_against(
+        &self,
+        baseline: &str,
+        candidates: Vec<Candidate<'_>>,
+    ) -> Result<Comparison> {
+        let Some(index) = candidates.iter().position(|c| c.name == baseline) else {
+            let names: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
+            return Err(HprError::invalid(
+                "baseline",
+                format!("no candidate is named {baseline:?}; the names: {names:?}"),
+            ));
+        };
+        compare_with(self, candidates, index)
+    }
+}
+
 fn named(name: &str, error: HprError) -> HprError {
     match error {
         HprError::Panicked { message, location } => HprError::Panicked {
@@ -198,6 +234,34 @@ mod tests {
             interpreter: None,
             work: None,
         }
+    }
+
+    #[test]
+    fn settings_compare_against_the_first_or_a_named_baseline() {
+        let first = quick()
+            .compare(vec![simulated("slow", 2e-6), simulated("fast", 1e-6)])
+            .unwrap();
+        assert_eq!(first.ratio("slow"), Some(1.0));
+        assert!((first.ratio("fast").unwrap() - 0.5).abs() < 1e-9, "{first}");
+        let named = quick()
+            .compare_against(
+                "fast",
+                vec![simulated("slow", 2e-6), simulated("fast", 1e-6)],
+            )
+            .unwrap();
+        assert_eq!(named.ratio("fast"), Some(1.0));
+        assert!((named.ratio("slow").unwrap() - 2.0).abs() < 1e-9, "{named}");
+        let unknown = quick()
+            .compare_against(
+                "medium",
+                vec![simulated("slow", 2e-6), simulated("fast", 1e-6)],
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown.contains("\"medium\"") && unknown.contains("\"fast\""),
+            "{unknown}"
+        );
     }
 
     #[test]
