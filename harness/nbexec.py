@@ -35,6 +35,7 @@ import signal
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -212,8 +213,18 @@ def kill_process_group(client):
         pass
 
 
-def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=None, expected=None):
-    """Runs one notebook; `expected` is the seconds each code cell took last time (or None)."""
+def execute(
+    path,
+    cell_timeout,
+    setup_timeout,
+    progress,
+    log_dir,
+    results_file=None,
+    expected=None,
+    after_setup=None,
+):
+    """Runs one notebook; `expected` is the seconds each code cell took last time (or None).
+    `after_setup` is called once the setup cell ran, before the first cell that measures."""
     nb = nbformat.read(path, as_version=4)
     name = Path(path).stem
     # The kernel inherits this environment: hpr's Headline::record appends to the file.
@@ -280,6 +291,8 @@ def execute(path, cell_timeout, setup_timeout, progress, log_dir, results_file=N
             client.setup_kernel(stdout=kernel_log, stderr=kernel_log),
         ):
             for number, index in enumerate(code_cells, 1):
+                if number == 2 and after_setup:
+                    after_setup()
                 cell = nb.cells[index]
                 # Loading dependencies compiles them: allow the first build its own, longer limit.
                 client.timeout = setup_timeout if ":dep" in cell.source else cell_timeout
@@ -646,6 +659,15 @@ def main():
             "  including one-time builds of crates this machine has not built yet: "
             + ", ".join(sorted(missing))
         )
+    # A notebook's HTML (about a second) is written while the next kernel starts and runs its
+    # setup cell, which measures nothing; the next cell waits for it.
+    exporter = ThreadPoolExecutor(max_workers=1)
+    export = None
+
+    def exported():
+        if export:
+            export.result()  # an export's error fails the run here
+
     for path in args.notebooks:
         name = Path(path).stem
         expected = timings.get(name)
@@ -662,10 +684,18 @@ def main():
         remaining[name] = 0
         results_file = results_dir / f"{name}.jsonl" if results_dir else None
         nb, report = execute(
-            path, args.cell_timeout, args.setup_timeout, progress, log_dir, results_file, expected
+            path,
+            args.cell_timeout,
+            args.setup_timeout,
+            progress,
+            log_dir,
+            results_file,
+            expected,
+            after_setup=exported,
         )
+        exported()  # a notebook whose setup cell failed did not wait
         if args.out:
-            gallery.write_outputs(nb, report, args.out)
+            export = exporter.submit(gallery.write_outputs, nb, report, args.out)
         if results_dir:
             # What this run built once, so that the next estimate leaves it out.
             report["one_time_builds"] = pending.get(name, [])
@@ -683,6 +713,8 @@ def main():
             )
             progress(f"  kernel log: {report['kernel_log']}")
         reports.append(report)
+    exported()
+    exporter.shutdown()
     if args.out:
         earlier = gallery.earlier_runs(reports, results_dir)
         shown = sorted(reports + earlier, key=lambda r: r["name"])
