@@ -1,13 +1,23 @@
-//! One measurement of the limits per kernel process, shared by every cell through a file.
+//! Where measured limits are kept: for the kernel process, and for this boot of this machine.
 //!
 //! Each evcxr cell has its own copy of `hpr`'s statics, so a `OnceLock` would measure again in
 //! every cell. The process's environment would be shared, but writing it (`setenv`) while
 //! another thread reads it is undefined behaviour in glibc. A file named after the process is
 //! shared by every cell and safe to write: the process id plus its start time (so that a later
-//! process that reuses the id does not read a stale file), in the system's temporary directory.
+//! process that reuses the id does not read a stale file).
+//!
+//! The limits are the hardware's, so a kernel also keeps them for the later kernels of this boot,
+//! in `~/.cache/hpr/limits/<boot id>.txt` under a line that describes the machine: on a machine
+//! whose last-level cache is large they take a minute to measure, once per chapter otherwise.
+//! Only the notebook runner's kernels in full mode (`make run`, which runs one chapter at a time)
+//! write that file: `make test` runs chapters in check mode two at a time, and its browser test
+//! opens JupyterLab beside them, and limits measured beside other work would be kept for the
+//! whole boot. Kernels in JupyterLab read it, and measure for themselves without it.
 
-use crate::process_files::{path_for_this_process, remove_stale};
-use std::path::PathBuf;
+use crate::measure::check_mode;
+use crate::process_files::{path_for_this_process, remove_stale, WORK_DIR_ENV};
+use crate::results::RESULTS_FILE_ENV;
+use std::path::{Path, PathBuf};
 
 const PREFIX: &str = "hpr-limits-";
 
@@ -16,19 +26,57 @@ pub(super) fn path() -> PathBuf {
     path_for_this_process(PREFIX, ".txt")
 }
 
-/// What an earlier cell of this process measured, if any.
-pub(super) fn read() -> Option<String> {
-    std::fs::read_to_string(path()).ok()
+/// The file that holds this boot's limits: `$XDG_CACHE_HOME/hpr/limits` (or `~/.cache/...`),
+/// named after the boot id (`None` where Linux gives none).
+pub(super) fn boot_path() -> Option<PathBuf> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(
+        cache
+            .join("hpr/limits")
+            .join(format!("{}.txt", boot.trim())),
+    )
 }
 
-/// Keeps `encoded` for the later cells; a failure only means they measure again. The files of
-/// kernels that are gone are removed first.
-pub(super) fn write(encoded: &str) {
+/// What an earlier cell of this process measured, else what a kernel measured earlier in this
+/// boot on the machine that `machine` describes.
+pub(super) fn read(machine: &str) -> Option<String> {
+    if let Ok(text) = std::fs::read_to_string(path()) {
+        return Some(text);
+    }
+    let text = std::fs::read_to_string(boot_path()?).ok()?;
+    let (described, limits) = text.split_once('\n')?;
+    (described == machine).then(|| limits.to_owned())
+}
+
+/// Keeps `encoded` for the later cells, and, from the runner's kernels in full mode, for the
+/// later kernels of this boot; a failure only means they measure again. Files of kernels and
+/// boots that are gone are removed first.
+pub(super) fn write(machine: &str, encoded: &str) {
     remove_stale(PREFIX);
-    let path = path();
-    // Written beside and renamed, so a reader never sees half a file.
-    let partial = path.with_extension(format!("partial-{:?}", std::thread::current().id()));
-    if std::fs::write(&partial, encoded).is_ok() && std::fs::rename(&partial, &path).is_err() {
+    write_whole(&path(), encoded);
+    let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+    let by_the_runner = set(WORK_DIR_ENV) && set(RESULTS_FILE_ENV) && !check_mode();
+    if let (true, Some(boot)) = (by_the_runner, boot_path()) {
+        if let Some(folder) = boot.parent() {
+            let _ = std::fs::remove_dir_all(folder);
+            let _ = std::fs::create_dir_all(folder);
+        }
+        write_whole(&boot, &format!("{machine}\n{encoded}"));
+    }
+}
+
+/// Written beside and renamed, so a reader never sees half a file.
+fn write_whole(path: &Path, text: &str) {
+    let partial = path.with_extension(format!(
+        "partial-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    if std::fs::write(&partial, text).is_ok() && std::fs::rename(&partial, path).is_err() {
         let _ = std::fs::remove_file(&partial);
     }
 }
@@ -42,5 +90,80 @@ mod tests {
         let name = path().file_name().unwrap().to_string_lossy().into_owned();
         assert!(name.starts_with(&format!("hpr-limits-{}-", std::process::id())));
         assert!(name.ends_with(".txt"));
+    }
+
+    /// Runs `cache_child` in a process of its own with `env`, and returns what it printed.
+    fn child(env: &[(&str, &std::path::Path)], action: &str) -> String {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args(["--exact", "machine::limits::cache::tests::cache_child"])
+            .args(["--include-ignored", "--nocapture"])
+            .env("HPR_TEST_CACHE_ACTION", action)
+            .env_remove(crate::MODE_ENV)
+            .env_remove(WORK_DIR_ENV)
+            .env_remove(RESULTS_FILE_ENV);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{text}");
+        text
+    }
+
+    #[test]
+    fn the_runners_full_mode_kernels_keep_the_limits_for_the_boot_and_no_other_does() {
+        let root = std::env::temp_dir().join(format!("hpr-limits-test-{}", std::process::id()));
+        let (cache, work) = (root.join("cache"), root.join("work"));
+        std::fs::create_dir_all(&work).unwrap();
+        // A kernel's private folder, where the children's own files go (and go with it).
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&work, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let (check, results) = (Path::new("check"), root.join("results.jsonl"));
+        // A kernel in JupyterLab, one of make test's check mode, one of make run.
+        let lab = [
+            ("XDG_CACHE_HOME", cache.as_path()),
+            (WORK_DIR_ENV, work.as_path()),
+        ];
+        let file = (RESULTS_FILE_ENV, results.as_path());
+        let checking = [lab[0], lab[1], file, (crate::MODE_ENV, check)];
+        let running = [lab[0], lab[1], file];
+        child(&lab, "write");
+        let after_lab = child(&lab[..1], "read");
+        child(&checking, "write");
+        let after_check = child(&lab[..1], "read");
+        child(&running, "write");
+        let after_full = child(&lab[..1], "read");
+        let other_machine = child(&lab[..1], "read-other");
+        let _ = std::fs::remove_dir_all(&root);
+        assert!(after_lab.contains("read: None"), "{after_lab}");
+        assert!(after_check.contains("read: None"), "{after_check}");
+        assert!(
+            after_full.contains("read: Some(\"flops=1\")"),
+            "{after_full}"
+        );
+        assert!(other_machine.contains("read: None"), "{other_machine}");
+    }
+
+    #[test]
+    #[ignore = "run by the_runners_full_mode_kernels_keep_the_limits_for_the_boot_and_no_other_does"]
+    fn cache_child() {
+        match std::env::var("HPR_TEST_CACHE_ACTION").as_deref() {
+            Ok("write") => write("the machine", "flops=1"),
+            Ok("read") => println!("read: {:?}", read("the machine")),
+            Ok("read-other") => println!("read: {:?}", read("another machine")),
+            other => panic!("no action: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_boot_file_is_named_after_the_boot() {
+        let boot = boot_path().expect("Linux names the boot, and HOME is set");
+        let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+        assert_eq!(
+            boot.file_name().unwrap().to_string_lossy(),
+            format!("{}.txt", id.trim())
+        );
+        assert!(boot.parent().unwrap().ends_with("hpr/limits"));
     }
 }

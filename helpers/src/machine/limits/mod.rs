@@ -54,21 +54,41 @@ impl Threads {
     }
 }
 
-/// Measures (once per kernel process, about 3 s) and returns this machine's limits; later
-/// calls, from any cell, read the first measurement back (see the `cache` module for how).
+/// Measures and returns this machine's limits (3 s to a minute: the working sets grow with the
+/// last-level cache). Later calls, from any cell, read the first measurement back, and so do
+/// the later kernels of this boot of this machine, from `~/.cache/hpr/limits` (see the `cache`
+/// module for how, and when a kernel keeps them there).
 pub fn limits() -> Limits {
-    if let Some(cached) = cache::read().and_then(|text| Limits::decode(&text)) {
+    let this = machine();
+    let described = format!(
+        "cpu={:?} cores={} caches={:?} memory={:?}",
+        this.cpu,
+        this.logical_cores,
+        this.caches
+            .iter()
+            .map(|c| (c.level, c.size))
+            .collect::<Vec<_>>(),
+        this.memory
+    );
+    if let Some(cached) = cache::read(&described).and_then(|text| Limits::decode(&text)) {
         return cached;
     }
-    let measured = Limits::measure();
-    cache::write(&measured.encode());
+    let measured = Limits::measure(&this);
+    cache::write(&described, &measured.encode());
     measured
 }
 
+/// The largest working set that [`Limits::measure`] allocates at once: an eighth of the memory,
+/// so that a last-level cache reported large (a virtual machine may see its host's, 480 MiB)
+/// never asks for more than the machine has. Without a known memory size, 4 GiB.
+fn largest_allocation(this: &super::describe::Machine) -> usize {
+    this.memory.map_or(4 << 30, |bytes| (bytes / 8) as usize)
+}
+
 impl Limits {
-    fn measure() -> Limits {
-        let this = machine();
+    fn measure(this: &super::describe::Machine) -> Limits {
         let threads = this.logical_cores;
+        let cap = largest_allocation(this);
         let mut latency = Vec::new();
         let mut largest = 0u64;
         for cache in &this.caches {
@@ -82,7 +102,7 @@ impl Limits {
                 });
             }
         }
-        let dram_set = (largest as usize * 8).max(256 << 20);
+        let dram_set = (largest as usize * 8).max(256 << 20).min(cap);
         if let Ok(seconds) = pointer_chase_latency(dram_set, 2_000_000) {
             latency.push(LevelLatency {
                 level: "DRAM".into(),
@@ -90,8 +110,9 @@ impl Limits {
                 seconds,
             });
         }
-        // Arrays of 8× the last-level cache (at least 64 MiB each) defeat the caches.
-        let elements = (largest as usize * 8).max(64 << 20) / 8;
+        // Arrays of 8× the last-level cache (at least 64 MiB each) defeat the caches; triad's
+        // three arrays stay within the cap.
+        let elements = (largest as usize * 8).max(64 << 20).min(cap / 3) / 8;
         let mut bandwidth = Vec::new();
         for kernel in [Kernel::Read, Kernel::Copy, Kernel::Triad] {
             for used in [1, threads] {
