@@ -80,7 +80,7 @@ fn setup_builds_the_extension_where_chapter_08_looks_for_it() {
         (
             "the interpreter",
             "helpers/../.venv/bin/python",
-            "hpr::python_interpreter()",
+            "python_interpreter()",
         ),
     ] {
         assert!(
