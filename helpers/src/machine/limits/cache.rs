@@ -10,9 +10,11 @@
 //! in `~/.cache/hpr/limits/<boot id>.txt` under a line that describes the machine: on a machine
 //! whose last-level cache is large they take a minute to measure, once per chapter otherwise.
 //! Only the notebook runner's kernels in full mode (`make run`, which runs one chapter at a time)
-//! write that file: `make test` runs chapters in check mode two at a time, and its browser test
-//! opens JupyterLab beside them, and limits measured beside other work would be kept for the
-//! whole boot. Kernels in JupyterLab read it, and measure for themselves without it.
+//! write that file: `make test` runs chapters two at a time, and its browser test opens
+//! JupyterLab beside them, and limits measured beside other work would be kept for the whole
+//! boot. Kernels in JupyterLab read it, and measure for themselves without it. Kernels in check
+//! mode, whose numbers are rough anyway, keep theirs in `<boot id>.check.txt`, which only kernels
+//! in check mode read (after the full mode's file).
 
 use crate::measure::check_mode;
 use crate::process_files::{path_for_this_process, remove_stale, WORK_DIR_ENV};
@@ -41,15 +43,24 @@ pub(super) fn boot_path() -> Option<PathBuf> {
     )
 }
 
+/// The check mode's file beside the boot's file.
+fn check_path(boot: &Path) -> PathBuf {
+    boot.with_extension("check.txt")
+}
+
 /// What an earlier cell of this process measured, else what a kernel measured earlier in this
-/// boot on the machine that `machine` describes.
+/// boot on the machine that `machine` describes (in check mode, also a kernel in check mode).
 pub(super) fn read(machine: &str) -> Option<String> {
     if let Ok(text) = std::fs::read_to_string(path()) {
         return Some(text);
     }
-    let text = std::fs::read_to_string(boot_path()?).ok()?;
-    let (described, limits) = text.split_once('\n')?;
-    (described == machine).then(|| limits.to_owned())
+    let boot = boot_path()?;
+    let kept = |file: &Path| {
+        let text = std::fs::read_to_string(file).ok()?;
+        let (described, limits) = text.split_once('\n')?;
+        (described == machine).then(|| limits.to_owned())
+    };
+    kept(&boot).or_else(|| check_mode().then(|| kept(&check_path(&boot))).flatten())
 }
 
 /// Keeps `encoded` for the later cells, and, from the runner's kernels in full mode, for the
@@ -59,13 +70,30 @@ pub(super) fn write(machine: &str, encoded: &str) {
     remove_stale(PREFIX);
     write_whole(&path(), encoded);
     let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
-    let by_the_runner = set(WORK_DIR_ENV) && set(RESULTS_FILE_ENV) && !check_mode();
-    if let (true, Some(boot)) = (by_the_runner, boot_path()) {
-        if let Some(folder) = boot.parent() {
-            let _ = std::fs::remove_dir_all(folder);
-            let _ = std::fs::create_dir_all(folder);
+    let (Some(boot), true) = (boot_path(), set(WORK_DIR_ENV)) else {
+        return;
+    };
+    let file = match (check_mode(), set(RESULTS_FILE_ENV)) {
+        (true, _) => check_path(&boot),
+        (false, true) => boot.clone(),
+        (false, false) => return, // JupyterLab's kernel
+    };
+    if let Some(folder) = boot.parent() {
+        let _ = std::fs::create_dir_all(folder);
+        remove_other_boots(folder, &boot);
+    }
+    write_whole(&file, &format!("{machine}\n{encoded}"));
+}
+
+/// Removes the files of `folder` that another boot than `boot`'s wrote.
+fn remove_other_boots(folder: &Path, boot: &Path) {
+    let Some(this) = boot.file_stem().and_then(|stem| stem.to_str()) else {
+        return;
+    };
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(this) {
+            let _ = std::fs::remove_file(entry.path());
         }
-        write_whole(&boot, &format!("{machine}\n{encoded}"));
     }
 }
 
@@ -112,7 +140,7 @@ mod tests {
     }
 
     #[test]
-    fn the_runners_full_mode_kernels_keep_the_limits_for_the_boot_and_no_other_does() {
+    fn the_boot_keeps_make_runs_limits_for_all_and_check_modes_for_check_mode() {
         let root = std::env::temp_dir().join(format!("hpr-limits-test-{}", std::process::id()));
         let (cache, work) = (root.join("cache"), root.join("work"));
         std::fs::create_dir_all(&work).unwrap();
@@ -128,16 +156,19 @@ mod tests {
         let file = (RESULTS_FILE_ENV, results.as_path());
         let checking = [lab[0], lab[1], file, (crate::MODE_ENV, check)];
         let running = [lab[0], lab[1], file];
+        let checker = [lab[0], (crate::MODE_ENV, check)];
         child(&lab, "write");
         let after_lab = child(&lab[..1], "read");
         child(&checking, "write");
         let after_check = child(&lab[..1], "read");
+        let check_reads = child(&checker, "read");
         child(&running, "write");
         let after_full = child(&lab[..1], "read");
         let other_machine = child(&lab[..1], "read-other");
         let _ = std::fs::remove_dir_all(&root);
         assert!(after_lab.contains("read: None"), "{after_lab}");
         assert!(after_check.contains("read: None"), "{after_check}");
+        assert!(check_reads.contains("read: Some"), "{check_reads}");
         assert!(
             after_full.contains("read: Some(\"flops=1\")"),
             "{after_full}"
@@ -146,7 +177,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "run by the_runners_full_mode_kernels_keep_the_limits_for_the_boot_and_no_other_does"]
+    #[ignore = "run by the_boot_keeps_make_runs_limits_for_all_and_check_modes_for_check_mode"]
     fn cache_child() {
         match std::env::var("HPR_TEST_CACHE_ACTION").as_deref() {
             Ok("write") => write("the machine", "flops=1"),
