@@ -48,12 +48,14 @@ fn check_path(boot: &Path) -> PathBuf {
     boot.with_extension("check.txt")
 }
 
-/// What an earlier cell of this process measured, else what a kernel measured earlier in this
-/// boot on the machine that `machine` describes (in check mode, also a kernel in check mode).
-pub(super) fn read(machine: &str) -> Option<String> {
-    if let Ok(text) = std::fs::read_to_string(path()) {
-        return Some(text);
-    }
+/// What an earlier cell of this process measured or read.
+pub(super) fn read_for_process() -> Option<String> {
+    std::fs::read_to_string(path()).ok()
+}
+
+/// What a kernel measured earlier in this boot on the machine that `machine` describes (in check
+/// mode, also a kernel in check mode).
+pub(super) fn read_for_boot(machine: &str) -> Option<String> {
     let boot = boot_path()?;
     let kept = |file: &Path| {
         let text = std::fs::read_to_string(file).ok()?;
@@ -63,12 +65,17 @@ pub(super) fn read(machine: &str) -> Option<String> {
     kept(&boot).or_else(|| check_mode().then(|| kept(&check_path(&boot))).flatten())
 }
 
-/// Keeps `encoded` for the later cells, and, from the runner's kernels in full mode, for the
-/// later kernels of this boot; a failure only means they measure again. Files of kernels and
-/// boots that are gone are removed first.
-pub(super) fn write(machine: &str, encoded: &str) {
+/// Keeps `encoded` for the later cells of this process; a failure only means they measure or
+/// read again. The files of kernels that are gone are removed first.
+pub(super) fn keep_for_process(encoded: &str) {
     remove_stale(PREFIX);
     write_whole(&path(), encoded);
+}
+
+/// Keeps `encoded`, measured on the machine that `machine` describes, for the later kernels of
+/// this boot: from the runner's kernels in full mode for all, from check mode's for check mode.
+/// The files of other boots are removed first.
+pub(super) fn keep_for_boot(machine: &str, encoded: &str) {
     let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
     let (Some(boot), true) = (boot_path(), set(WORK_DIR_ENV)) else {
         return;
@@ -180,9 +187,9 @@ mod tests {
     #[ignore = "run by the_boot_keeps_make_runs_limits_for_all_and_check_modes_for_check_mode"]
     fn cache_child() {
         match std::env::var("HPR_TEST_CACHE_ACTION").as_deref() {
-            Ok("write") => write("the machine", "flops=1"),
-            Ok("read") => println!("read: {:?}", read("the machine")),
-            Ok("read-other") => println!("read: {:?}", read("another machine")),
+            Ok("write") => keep_for_boot("the machine", "flops=1"),
+            Ok("read") => println!("read: {:?}", read_for_boot("the machine")),
+            Ok("read-other") => println!("read: {:?}", read_for_boot("another machine")),
             other => panic!("no action: {other:?}"),
         }
     }

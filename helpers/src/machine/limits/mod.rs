@@ -59,6 +59,10 @@ impl Threads {
 /// the later kernels of this boot of this machine, from `~/.cache/hpr/limits` (see the `cache`
 /// module for how, and when a kernel keeps them there).
 pub fn limits() -> Limits {
+    // A cell after the first reads its process's file, without describing the machine again.
+    if let Some(kept) = cache::read_for_process().and_then(|text| Limits::decode(&text)) {
+        return kept;
+    }
     let this = machine();
     let described = format!(
         "cpu={:?} cores={} caches={:?} memory={:?}",
@@ -70,12 +74,16 @@ pub fn limits() -> Limits {
             .collect::<Vec<_>>(),
         this.memory
     );
-    if let Some(cached) = cache::read(&described).and_then(|text| Limits::decode(&text)) {
-        return cached;
-    }
-    let measured = Limits::measure(&this);
-    cache::write(&described, &measured.encode());
-    measured
+    let limits = match cache::read_for_boot(&described).and_then(|text| Limits::decode(&text)) {
+        Some(kept) => kept,
+        None => {
+            let measured = Limits::measure(&this);
+            cache::keep_for_boot(&described, &measured.encode());
+            measured
+        }
+    };
+    cache::keep_for_process(&limits.encode());
+    limits
 }
 
 /// The largest working set that [`Limits::measure`] allocates at once: an eighth of the memory,
