@@ -3,7 +3,7 @@
 
 use super::npy::{self, NpyElement};
 use super::python_run;
-use super::timeit::{python_candidate, PythonSession};
+use super::timeit::PythonSession;
 use crate::error::{HprError, Result};
 use crate::measure::compare::Candidate;
 use crate::process_files::{path_for_this_process, remove_stale};
@@ -149,7 +149,7 @@ impl Exchange {
         setup: &str,
         statement: &str,
     ) -> Result<Candidate<'static>> {
-        python_candidate(name, &format!("{}{setup}", self.prelude()), statement)
+        self.session(setup)?.candidate(name, statement)
     }
 
     /// A [`PythonSession`] whose setup can `load` this folder's arrays: one interpreter for
