@@ -19,14 +19,13 @@ import timeit
 import traceback
 
 
-def fail():
-    sys.stdout.write("ERR\n" + traceback.format_exc() + "END\n")
-    sys.stdout.flush()
-
-
 def answer(text):
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def fail():
+    answer("ERR\n" + traceback.format_exc() + "END")
 
 
 # The names timeit's template uses for itself, which the setup's must not replace.
