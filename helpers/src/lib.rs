@@ -6,12 +6,14 @@
 //!   [`Sections`], and [`Work`] for throughput: times and counts code.
 //! - [`machine`](mod@machine): [`machine()`](fn@machine), [`limits`], [`BuildProfile`]: what the numbers were
 //!   measured on and what the hardware allows at best.
-//! - [`render`]: [`Render`], [`plot`], [`Panel`], the `format_*` units: every result shows itself
-//!   the same way, HTML in Jupyter, CSV for export, text through `Display`.
+//! - [`render`]: [`Render`], [`plot`], [`Panel`], [`Table`] (a chapter's own table), the
+//!   `format_*` units: every result shows itself the same way, HTML in Jupyter, CSV for export,
+//!   text through `Display`.
 //! - [`python`]: Python baselines timed like Rust code, and arrays exchanged with Python through
 //!   `.npy` files ([`Exchange`]).
-//! - [`data`]: seeded inputs ([`rng`]) and power laws fitted to results ([`PowerLaw`]).
-//! - **Services** ([`Service`], [`free_port`]): programs a notebook starts beside itself (a
+//! - [`data`]: seeded inputs ([`rng`]), power laws fitted to results ([`PowerLaw`]) and a
+//!   start-up plus a cost per unit ([`LinearCost`]).
+//! - **Processes** ([`Service`], [`free_port`]): programs a notebook starts beside itself (a
 //!   server, a broker, workers), with clear errors when they cannot start, stopped for sure;
 //!   [`PrivateRedis`], a Redis server with a folder of its own and a random password.
 //! - **Files** ([`work_dir`]): the kernel's private folder, for what a notebook writes; removed
@@ -24,15 +26,12 @@
 mod claims;
 pub mod data;
 mod error;
-mod guard;
 pub mod machine;
 pub mod measure;
-mod process_files;
+mod processes;
 pub mod python;
-mod redis;
 pub mod render;
 mod results;
-mod service;
 #[cfg(test)]
 mod test_support;
 
@@ -42,12 +41,12 @@ pub use error::{HprError, Result};
 // Everything also at the crate's root, so that a notebook writes `hpr::timeit` or takes the
 // prelude; the documentation lists each item once, under its group.
 #[doc(no_inline)]
-pub use data::{random_cycle, random_f64s, random_u64s, rng, shuffled, PowerLaw, Rng};
+pub use data::{random_cycle, random_f64s, random_u64s, rng, shuffled, LinearCost, PowerLaw, Rng};
 #[doc(no_inline)]
 pub use machine::{
     ensure_release_profile, limits, machine, peak_flops_one_thread, pointer_chase_latency,
-    stream_bandwidth, Bandwidth, BuildProfile, Cache, Clock, Kernel, LevelLatency, Limits, Machine,
-    Threads,
+    stream_bandwidth, Bandwidth, BuildProfile, Cache, Clock, LevelLatency, Limits, Machine,
+    StreamKernel, Threads,
 };
 #[doc(no_inline)]
 pub use measure::{
@@ -57,22 +56,22 @@ pub use measure::{
     MemoryTable, MemoryUsage, Profile, Scaling, Sections, Stack, Summary, Throughput, Timeit,
     Timing, Work, WorkUnit, COUNTERS_ENV, MODE_ENV,
 };
-pub use process_files::{work_dir, WORK_DIR_ENV};
+pub use processes::files::{work_dir, WORK_DIR_ENV};
+pub use processes::redis::PrivateRedis;
+pub use processes::service::{free_port, Service, ServiceBuilder};
 #[doc(no_inline)]
 pub use python::{
     python_candidate, python_interpreter, python_run, python_timeit, python_timeit_with, Exchange,
     NpyElement, PythonSession, PYTHON_ENV,
 };
-pub use redis::PrivateRedis;
 #[doc(no_inline)]
 pub use render::Render;
 #[doc(no_inline)]
-pub use render::{display, format_bytes, format_duration, format_rate, plot, Figure, Panel};
+pub use render::{display, format_bytes, format_duration, format_rate, plot, Figure, Panel, Table};
 pub use results::{
     Aspect, BookFigure, ChapterResults, Check, Conditions, Entry, Headline, ResultTable, Results,
     Verdict, RESULTS_DIR_ENV, RESULTS_FILE_ENV,
 };
-pub use service::{free_port, Service, ServiceBuilder};
 
 render::rendered!(
     Comparison,
@@ -90,6 +89,7 @@ render::rendered!(
     Results,
     Scaling,
     Sections,
+    Table,
     Timing,
 );
 
@@ -118,9 +118,9 @@ pub mod prelude {
         python_interpreter, python_run, python_timeit, python_timeit_with, random_cycle,
         random_f64s, random_u64s, rng, scaling, scaling_with, shuffled, stream_bandwidth, timeit,
         work_dir, Aspect, BuildProfile, Candidate, Ceiling, Comparison, ComparisonRow, Counters,
-        Exchange, Figure, Headline, HprError, Kernel, Limits, Machine, MemoryTable, MemoryUsage,
-        Panel, PowerLaw, PrivateRedis, Profile, PythonSession, Render, Results, Rng, Scaling,
-        Sections, Service, Threads, Throughput, Timeit, Timing, Verdict, Work,
+        Exchange, Figure, Headline, HprError, Limits, Machine, MemoryTable, MemoryUsage, Panel,
+        PowerLaw, PrivateRedis, Profile, PythonSession, Render, Results, Rng, Scaling, Sections,
+        Service, StreamKernel, Table, Threads, Throughput, Timeit, Timing, Verdict, Work,
     };
     // Anonymous: only its `evcxr_display` method is wanted, so a cell's last value shows after
     // one compilation (see `render::DebugValue`).

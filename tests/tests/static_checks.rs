@@ -345,3 +345,133 @@ fn the_path_check_reads_links_spans_and_wildcards() {
     assert!(exists_matching(&root(), "notebooks/03-*.ipynb"));
     assert!(!exists_matching(&root(), "notebooks/99-*.ipynb"));
 }
+
+/// `hpr`'s modules use each other without a cycle, so each can be read (and moved) after the
+/// ones it uses. A use of a module's own parent (`super::Item` from `mod.rs`) is not counted.
+#[test]
+fn the_crate_modules_use_each_other_without_a_cycle() {
+    let source = root().join("helpers/src");
+    let mut modules = Vec::new();
+    collect_modules(&source, &source, &mut modules);
+    assert!(modules.len() > 20, "found only {} modules", modules.len());
+    let cycles = module_cycles(&modules);
+    assert!(cycles.is_empty(), "modules that use each other: {cycles:?}");
+}
+
+#[test]
+fn the_cycle_check_finds_two_modules_that_use_each_other() {
+    let module = |name: &str, text: &str| (name.to_owned(), text.to_owned());
+    let modules = [
+        module("measure", "mod timeit; mod timing;"),
+        module("measure::timeit", "use super::timing::Timing;"),
+        module("measure::timing", "use crate::measure::timeit::Plan;"),
+        module("render", "use crate::measure::timing::Timing;"),
+    ];
+    assert_eq!(
+        module_cycles(&modules),
+        [vec![
+            "measure::timeit".to_owned(),
+            "measure::timing".to_owned()
+        ]]
+    );
+    assert!(module_cycles(&modules[1..2]).is_empty());
+}
+
+/// Every `.rs` file under `dir` as (module path, text without its `#[cfg(test)] mod tests`).
+fn collect_modules(source: &Path, dir: &Path, modules: &mut Vec<(String, String)>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_modules(source, &path, modules);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let relative = path.strip_prefix(source).unwrap().with_extension("");
+            let mut parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+                parts.pop();
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+            modules.push((parts.join("::"), code.to_owned()));
+        }
+    }
+}
+
+/// The groups of modules that reach each other through `crate::` and `super::` paths, each
+/// sorted, in the order of their first module.
+fn module_cycles(modules: &[(String, String)]) -> Vec<Vec<String>> {
+    let names: Vec<&str> = modules.iter().map(|(name, _)| name.as_str()).collect();
+    let uses: Vec<Vec<usize>> = modules
+        .iter()
+        .map(|(name, text)| {
+            let mut targets: Vec<usize> = module_paths(text)
+                .filter_map(|path| resolve_module(name, &path, &names))
+                .filter(|&t| {
+                    let target = names[t];
+                    target != name
+                        && !name.starts_with(&format!("{target}::"))
+                        && !target.starts_with(&format!("{name}::"))
+                })
+                .collect();
+            targets.sort_unstable();
+            targets.dedup();
+            targets
+        })
+        .collect();
+    // Two modules are in one cycle when each reaches the other.
+    let reach: Vec<Vec<bool>> = (0..names.len())
+        .map(|start| {
+            let mut seen = vec![false; names.len()];
+            let mut todo = uses[start].clone();
+            while let Some(next) = todo.pop() {
+                if !std::mem::replace(&mut seen[next], true) {
+                    todo.extend(&uses[next]);
+                }
+            }
+            seen
+        })
+        .collect();
+    let mut cycles: Vec<Vec<String>> = Vec::new();
+    for (start, reached) in reach.iter().enumerate() {
+        let mut group: Vec<String> = (0..names.len())
+            .filter(|&other| reached[other] && reach[other][start])
+            .map(|other| names[other].to_owned())
+            .collect();
+        group.sort();
+        if group.len() > 1 && !cycles.contains(&group) {
+            cycles.push(group);
+        }
+    }
+    cycles
+}
+
+/// The paths in `text` that start at `crate::` or `super::`.
+fn module_paths(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .filter(|path| path.starts_with("crate::") || path.starts_with("super::"))
+        .map(str::to_owned)
+}
+
+/// The longest module among `names` that `path`, written in module `from`, names.
+fn resolve_module(from: &str, path: &str, names: &[&str]) -> Option<usize> {
+    let mut full: Vec<&str> = from.split("::").filter(|s| !s.is_empty()).collect();
+    let mut segments = path.split("::").filter(|s| !s.is_empty()).peekable();
+    if segments.peek() == Some(&"crate") {
+        full.clear();
+        segments.next();
+    }
+    while segments.peek() == Some(&"super") {
+        full.pop();
+        segments.next();
+    }
+    full.extend(segments);
+    (1..=full.len())
+        .rev()
+        .find_map(|n| names.iter().position(|name| *name == full[..n].join("::")))
+}

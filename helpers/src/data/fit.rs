@@ -1,4 +1,5 @@
-//! Fitting a power law `y ≈ c · x^k` through measured points: the empirical big-O.
+//! Fitting a power law `y ≈ c · x^k` through measured points (the empirical big-O), and a
+//! start-up cost plus a cost per unit ([`LinearCost`]).
 
 use crate::error::{HprError, Result};
 use std::fmt;
@@ -118,6 +119,73 @@ impl fmt::Display for PowerLaw {
             self.exponent_std_error,
             self.big_o()
         )
+    }
+}
+
+/// A cost `y = fixed + per_unit · x`: a start-up cost and a cost per unit, drawn through the
+/// smallest and the largest measured point, where each of the two dominates in turn.
+///
+/// ```
+/// use hpr::LinearCost;
+/// // 50 µs to start, then 1 ns per byte.
+/// let cost = LinearCost::through_ends(&[(1e3, 51e-6), (1e5, 150e-6), (1e7, 10.05e-3)])?;
+/// assert!((cost.fixed - 50e-6).abs() < 1e-12 && (cost.per_unit - 1e-9).abs() < 1e-18);
+/// assert!((cost.predict(1e6) - 1.05e-3).abs() < 1e-12);
+/// assert!(LinearCost::through_ends(&[(1e3, 1e-3), (1e6, 1e-3)]).is_err(), "no cost per unit");
+/// # Ok::<(), hpr::HprError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinearCost {
+    /// The cost at `x = 0`, in the unit of `y`: the start-up.
+    pub fixed: f64,
+    /// The cost of one more unit of `x`.
+    pub per_unit: f64,
+}
+
+impl LinearCost {
+    /// The line through the points with the smallest and the largest `x`; fails on non-finite
+    /// values, on fewer than two different `x`, and when `y` does not grow from one to the other.
+    pub fn through_ends(points: &[(f64, f64)]) -> Result<LinearCost> {
+        if let Some(&bad) = points
+            .iter()
+            .flat_map(|(x, y)| [x, y])
+            .find(|v| !v.is_finite())
+        {
+            return Err(HprError::NotFinite {
+                what: "points",
+                value: bad,
+            });
+        }
+        let by_x = |a: &&(f64, f64), b: &&(f64, f64)| a.0.total_cmp(&b.0);
+        let (Some(&(x0, y0)), Some(&(x1, y1))) =
+            (points.iter().min_by(by_x), points.iter().max_by(by_x))
+        else {
+            return Err(HprError::Empty { what: "points" });
+        };
+        if x1 <= x0 {
+            return Err(HprError::invalid(
+                "points",
+                "at least two different x are needed",
+            ));
+        }
+        let per_unit = (y1 - y0) / (x1 - x0);
+        if per_unit <= 0.0 {
+            return Err(HprError::invalid(
+                "points",
+                format!(
+                    "y does not grow from x = {x0} ({y0}) to x = {x1} ({y1}): no cost per unit"
+                ),
+            ));
+        }
+        Ok(LinearCost {
+            fixed: y0 - per_unit * x0,
+            per_unit,
+        })
+    }
+
+    /// The cost at `x`.
+    pub fn predict(&self, x: f64) -> f64 {
+        self.fixed + self.per_unit * x
     }
 }
 

@@ -3,5 +3,5 @@
 pub(crate) mod fit;
 pub(crate) mod rng;
 
-pub use fit::PowerLaw;
+pub use fit::{LinearCost, PowerLaw};
 pub use rng::{random_cycle, random_f64s, random_u64s, rng, shuffled, Rng};

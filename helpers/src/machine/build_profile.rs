@@ -80,7 +80,8 @@ pub fn ensure_release_profile() -> crate::Result<BuildProfile> {
 /// There is no stable `cfg` for overflow checks, so overflow once and see whether it panics.
 fn overflow_checks_enabled() -> bool {
     let max = std::hint::black_box(u8::MAX);
-    crate::guard::catch_panics(|| std::hint::black_box(max + std::hint::black_box(1))).is_err()
+    crate::processes::guard::catch_panics(|| std::hint::black_box(max + std::hint::black_box(1)))
+        .is_err()
 }
 
 #[cfg(test)]

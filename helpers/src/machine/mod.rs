@@ -10,6 +10,6 @@ pub use build_profile::{ensure_release_profile, BuildProfile};
 pub use clock::Clock;
 pub use describe::{machine, Cache, Machine};
 pub use limits::{
-    limits, peak_flops_one_thread, pointer_chase_latency, stream_bandwidth, Bandwidth, Kernel,
-    LevelLatency, Limits, Threads,
+    limits, peak_flops_one_thread, pointer_chase_latency, stream_bandwidth, Bandwidth,
+    LevelLatency, Limits, StreamKernel, Threads,
 };

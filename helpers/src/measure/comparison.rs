@@ -39,6 +39,25 @@ impl ComparisonRow {
         self.ratio_low <= 1.0 && self.ratio_high >= 1.0
     }
 
+    /// Half the range of the per-round ratios, relative to the ratio: 0.05 means the rounds put
+    /// this row within ±5 % of its ratio, the noise to quote beside it.
+    ///
+    /// ```
+    /// # use hpr::prelude::*;
+    /// let v: Vec<u64> = (0..1000).collect();
+    /// let table = Timeit::new().runs(3).budget(Duration::from_millis(60)).compare(vec![
+    ///     candidate("sum", || v.iter().sum::<u64>()),
+    ///     candidate("max", || v.iter().max().copied()),
+    /// ])?;
+    /// let row = table.row("max")?;
+    /// assert_eq!(row.ratio_spread(), (row.ratio_high - row.ratio_low) / 2.0 / row.ratio);
+    /// assert!(row.ratio_spread() >= 0.0);
+    /// # Ok::<(), hpr::HprError>(())
+    /// ```
+    pub fn ratio_spread(&self) -> f64 {
+        (self.ratio_high - self.ratio_low) / 2.0 / self.ratio
+    }
+
     pub(crate) fn verdict(&self, is_baseline: bool) -> String {
         if is_baseline {
             "baseline".into()
@@ -74,13 +93,20 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// The row named `name`.
-    pub fn row(&self, name: &str) -> Option<&ComparisonRow> {
-        self.rows.iter().find(|r| r.name == name)
+    /// The row named `name`; fails naming the candidates there are, so that a result is read
+    /// by name and a renamed candidate is an error, not another row's number.
+    pub fn row(&self, name: &str) -> Result<&ComparisonRow> {
+        self.rows.iter().find(|r| r.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.rows.iter().map(|r| r.name.as_str()).collect();
+            HprError::invalid(
+                "name",
+                format!("no candidate is named `{name}`; the candidates are {names:?}"),
+            )
+        })
     }
 
     /// Median time of `name` divided by the baseline's (per round, then the median).
-    pub fn ratio(&self, name: &str) -> Option<f64> {
+    pub fn ratio(&self, name: &str) -> Result<f64> {
         self.row(name).map(|r| r.ratio)
     }
 
@@ -90,27 +116,20 @@ impl Comparison {
     /// ```
     /// use hpr::prelude::*;
     /// let v: Vec<u64> = (0..1000).collect();
-    /// let table = compare_with(
-    ///     &Timeit::new().runs(3).budget(Duration::from_millis(60)),
-    ///     vec![candidate("sum", || v.iter().sum::<u64>()), candidate("max", || v.iter().max().copied())],
-    ///     0,
-    /// )?;
+    /// let table = Timeit::new().runs(3).budget(Duration::from_millis(60)).compare(vec![
+    ///     candidate("sum", || v.iter().sum::<u64>()),
+    ///     candidate("max", || v.iter().max().copied()),
+    /// ])?;
     /// let speedup = table.speedup("max", "sum")?;
     /// assert!(speedup > 0.0 && speedup.is_finite());
     /// assert!(table.speedup("sum", "product").is_err());
     /// # Ok::<(), hpr::HprError>(())
     /// ```
     pub fn speedup(&self, faster: &str, slower: &str) -> Result<f64> {
-        let median = |name: &str| {
-            self.row(name).map(|r| r.summary.median).ok_or_else(|| {
-                let names: Vec<&str> = self.rows.iter().map(|r| r.name.as_str()).collect();
-                HprError::invalid(
-                    "name",
-                    format!("no candidate is named `{name}`; the candidates are {names:?}"),
-                )
-            })
-        };
-        let (fast, slow) = (median(faster)?, median(slower)?);
+        let (fast, slow) = (
+            self.row(faster)?.summary.median,
+            self.row(slower)?.summary.median,
+        );
         if fast <= 0.0 {
             return Err(HprError::invalid(
                 "faster",

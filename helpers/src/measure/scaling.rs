@@ -3,9 +3,9 @@
 use super::throughput::{throughput_cells, Work, THROUGHPUT_COLUMNS};
 use super::timeit::Timeit;
 use super::timing::{footnote, Timing};
-use crate::data::fit::PowerLaw;
+use crate::data::fit::{LinearCost, PowerLaw};
 use crate::error::{HprError, Result};
-use crate::guard::catch_panics;
+use crate::processes::guard::catch_panics;
 use crate::render::html::{csv_field, result_block, Table};
 use crate::render::plot::{Figure, LineChart, Mark, Scale, Series};
 use crate::render::units::format_duration;
@@ -119,6 +119,12 @@ impl Scaling {
             .zip(&self.timings)
             .map(|(&n, t)| (n as f64, t.median()))
             .collect()
+    }
+
+    /// The start-up and the cost per unit of `n`, through the smallest and the largest size:
+    /// for work that costs a fixed time before it grows with `n` (starting a process, a call).
+    pub fn linear_cost(&self) -> Result<LinearCost> {
+        LinearCost::through_ends(&self.points())
     }
 
     /// The measured points as a chart series named `name`.

@@ -5,7 +5,7 @@
 //! operations, items), a result shows the rate (GB/s, GFLOP/s, items/s) and, where
 //! [`limits`](crate::limits) has a matching ceiling, the share of it that the code reached.
 
-use crate::machine::limits::{limits, Kernel, Threads};
+use crate::machine::limits::{limits, StreamKernel, Threads};
 use crate::render::units::{format_percent, format_rate};
 use std::fmt;
 
@@ -38,7 +38,7 @@ pub enum Ceiling {
     None,
     /// The bandwidth of one STREAM kernel measured by [`limits`], arrays far larger than the
     /// caches.
-    Bandwidth(Kernel, Threads),
+    Bandwidth(StreamKernel, Threads),
     /// The peak FLOP/s measured by [`limits`].
     PeakFlops(Threads),
     /// A rate measured elsewhere, e.g. [`stream_bandwidth`](crate::stream_bandwidth) at the
@@ -51,6 +51,25 @@ pub enum Ceiling {
     },
 }
 
+impl Ceiling {
+    /// A rate measured elsewhere, named as the table shows it: [`Ceiling::Measured`] in one call.
+    ///
+    /// ```
+    /// use hpr::Ceiling;
+    /// let ceiling = Ceiling::measured("copy bandwidth at 3.1 MiB", 2e10);
+    /// assert_eq!(
+    ///     ceiling,
+    ///     Ceiling::Measured { label: "copy bandwidth at 3.1 MiB".into(), per_second: 2e10 }
+    /// );
+    /// ```
+    pub fn measured(label: impl Into<String>, per_second: f64) -> Ceiling {
+        Ceiling::Measured {
+            label: label.into(),
+            per_second,
+        }
+    }
+}
+
 /// The work one call does: how much, of what, and against which ceiling.
 ///
 /// ```
@@ -58,7 +77,7 @@ pub enum Ceiling {
 /// let data = vec![1.0f64; 1 << 16];
 /// let timing = Timeit::new()
 ///     .budget(Duration::from_millis(100))
-///     .work(Work::bytes(8 << 16).against(Ceiling::Measured { label: "1 GB/s".into(), per_second: 1e9 }))
+///     .work(Work::bytes(8 << 16).against(Ceiling::measured("1 GB/s", 1e9)))
 ///     .run(|| data.iter().sum::<f64>())?;
 /// let throughput = timing.throughput.as_ref().unwrap();
 /// assert!(throughput.per_second > 0.0);
@@ -82,7 +101,7 @@ impl Work {
         Work {
             amount: bytes as f64,
             unit: WorkUnit::Bytes,
-            ceiling: Ceiling::Bandwidth(Kernel::Copy, Threads::One),
+            ceiling: Ceiling::Bandwidth(StreamKernel::Copy, Threads::One),
         }
     }
 
@@ -108,6 +127,18 @@ impl Work {
     pub fn against(mut self, ceiling: Ceiling) -> Work {
         self.ceiling = ceiling;
         self
+    }
+
+    /// The same work with its rate shown alone: for bytes or FLOPs that no measured limit
+    /// bounds (data crossing a pipe, say). [`Work::items`] has no ceiling to begin with.
+    ///
+    /// ```
+    /// use hpr::{Ceiling, Work};
+    /// assert_eq!(Work::bytes(64).without_ceiling().ceiling, Ceiling::None);
+    /// assert_eq!(Work::items(64).ceiling, Ceiling::None);
+    /// ```
+    pub fn without_ceiling(self) -> Work {
+        self.against(Ceiling::None)
     }
 
     /// The throughput of this work done in `seconds_per_call`; a ceiling from [`limits`] is
@@ -214,7 +245,7 @@ mod tests {
     fn each_unit_has_its_default_ceiling() {
         assert_eq!(
             Work::bytes(1).ceiling,
-            Ceiling::Bandwidth(Kernel::Copy, Threads::One)
+            Ceiling::Bandwidth(StreamKernel::Copy, Threads::One)
         );
         assert_eq!(Work::flops(1).ceiling, Ceiling::PeakFlops(Threads::One));
         assert_eq!(Work::items(1).ceiling, Ceiling::None);

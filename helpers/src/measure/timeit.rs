@@ -3,8 +3,8 @@
 use super::throughput::Work;
 use super::timing::Timing;
 use crate::error::{HprError, Result};
-use crate::guard::catch_panics;
 use crate::machine::clock::Clock;
+use crate::processes::guard::catch_panics;
 use crate::render::units::format_duration;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -128,7 +128,8 @@ impl Timeit {
         let mut timing = Timing::new(
             self.name.clone(),
             per_run,
-            plan,
+            plan.loops,
+            plan.notes,
             clock,
             started.elapsed().as_secs_f64(),
         )?;

@@ -2,7 +2,6 @@
 
 use super::stats::Summary;
 use super::throughput::{Throughput, Work};
-use super::timeit::Plan;
 use crate::error::Result;
 use crate::machine::build_profile::BuildProfile;
 use crate::machine::clock::Clock;
@@ -37,15 +36,17 @@ pub struct Timing {
 }
 
 impl Timing {
+    /// A timing of `per_run` seconds per loop, `loops` calls per run, with the planner's
+    /// `notes`: the planner's own type stays in `timeit`, so that this module does not use it.
     pub(crate) fn new(
         name: String,
         per_run: Vec<f64>,
-        plan: Plan,
+        loops: u64,
+        mut notes: Vec<String>,
         clock: Clock,
         total_seconds: f64,
     ) -> Result<Timing> {
         let summary = Summary::new(&per_run)?;
-        let mut notes = plan.notes;
         if summary.min > 0.0 && summary.max > 4.0 * summary.min {
             notes.push(format!(
                 "The slowest run took {:.1} times longer than the fastest. This could mean that \
@@ -56,7 +57,7 @@ impl Timing {
         Ok(Timing {
             name,
             per_run,
-            loops_per_run: plan.loops,
+            loops_per_run: loops,
             summary,
             clock,
             profile: BuildProfile::current(),
@@ -172,21 +173,13 @@ impl fmt::Display for Timing {
 mod tests {
     use super::*;
 
-    fn plan() -> Plan {
-        Plan {
-            loops: 1,
-            runs: 3,
-            notes: vec![],
-            first_run: None,
-        }
-    }
-
     #[test]
     fn renders_as_html_and_csv() {
         let timing = Timing::new(
             "a<b".into(),
             vec![1e-6, 2e-6, 3e-6],
-            plan(),
+            1,
+            vec![],
             Clock::get(),
             0.1,
         )
@@ -205,7 +198,8 @@ mod tests {
 
     #[test]
     fn throughput_shows_in_the_table() {
-        let timing = Timing::new("copy".into(), vec![1e-3; 3], plan(), Clock::get(), 0.1).unwrap();
+        let timing =
+            Timing::new("copy".into(), vec![1e-3; 3], 1, vec![], Clock::get(), 0.1).unwrap();
         let ceiling = crate::Ceiling::Measured {
             label: "the test limit".into(),
             per_second: 4e9,
@@ -221,7 +215,8 @@ mod tests {
         let timing = Timing::new(
             "x".into(),
             vec![1e-6, 1e-6, 9e-6],
-            plan(),
+            1,
+            vec![],
             Clock::get(),
             0.1,
         )

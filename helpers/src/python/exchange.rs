@@ -6,7 +6,7 @@ use super::python_run;
 use super::timeit::PythonSession;
 use crate::error::{HprError, Result};
 use crate::measure::compare::Candidate;
-use crate::process_files::{path_for_this_process, remove_stale};
+use crate::processes::files::{path_for_this_process, remove_stale};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -11,11 +11,13 @@ mod debug_value;
 pub(crate) mod html;
 pub(crate) mod panel;
 pub mod plot;
+mod table;
 pub(crate) mod units;
 
 pub use debug_value::DebugValue;
 pub use panel::Panel;
 pub use plot::Figure;
+pub use table::Table;
 pub use units::{format_bytes, format_duration, format_rate};
 
 use std::fmt::Display;

@@ -102,6 +102,32 @@ pub(crate) fn format_percent(fraction: f64) -> String {
     format!("{}%", three_digits(fraction * 100.0))
 }
 
+/// A time in seconds since the Unix epoch as `2026-12-07 19:52 UTC` (the proleptic Gregorian
+/// calendar, by Howard Hinnant's `civil_from_days`).
+pub(crate) fn format_utc(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let minutes_today = (seconds % 86_400) / 60;
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minutes_today / 60,
+        minutes_today % 60
+    )
+}
+
 /// Three significant digits for values in [0.001, 1000); more digits above.
 fn three_digits(value: f64) -> String {
     let magnitude = value.abs();
@@ -117,6 +143,14 @@ fn three_digits(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_times_read_as_calendar_dates() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(format_utc(1_796_673_178), "2026-12-07 19:52 UTC");
+        assert_eq!(format_utc(4_107_542_399), "2100-02-28 23:59 UTC");
+    }
 
     #[test]
     fn durations_pick_a_readable_unit() {

@@ -4,9 +4,9 @@ use crate::error::{HprError, Result};
 use std::hint::black_box;
 use std::time::Instant;
 
-/// A STREAM kernel.
+/// A STREAM kernel: the loop whose bandwidth [`stream_bandwidth`] measures (not a Jupyter kernel).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kernel {
+pub enum StreamKernel {
     /// `sum += a[i]`: 8 bytes read per element.
     Read,
     /// `b[i] = a[i]`: 16 bytes moved per element.
@@ -15,21 +15,21 @@ pub enum Kernel {
     Triad,
 }
 
-impl Kernel {
+impl StreamKernel {
     /// Bytes moved per element, as STREAM counts them.
     pub fn bytes_per_element(self) -> usize {
         match self {
-            Kernel::Read => 8,
-            Kernel::Copy => 16,
-            Kernel::Triad => 24,
+            StreamKernel::Read => 8,
+            StreamKernel::Copy => 16,
+            StreamKernel::Triad => 24,
         }
     }
 
     pub(crate) fn name(self) -> &'static str {
         match self {
-            Kernel::Read => "read",
-            Kernel::Copy => "copy",
-            Kernel::Triad => "triad",
+            StreamKernel::Read => "read",
+            StreamKernel::Copy => "copy",
+            StreamKernel::Triad => "triad",
         }
     }
 }
@@ -38,12 +38,12 @@ impl Kernel {
 /// each, split over `threads` threads.
 ///
 /// ```
-/// use hpr::Kernel;
-/// let bytes_per_second = hpr::stream_bandwidth(Kernel::Triad, 1 << 16, 1, 3).unwrap();
+/// use hpr::StreamKernel;
+/// let bytes_per_second = hpr::stream_bandwidth(StreamKernel::Triad, 1 << 16, 1, 3).unwrap();
 /// assert!(bytes_per_second > 0.0);
 /// ```
 pub fn stream_bandwidth(
-    kernel: Kernel,
+    kernel: StreamKernel,
     elements: usize,
     threads: usize,
     repeats: usize,
@@ -68,7 +68,7 @@ pub fn stream_bandwidth(
                 .zip(c.chunks(chunk));
             for ((a, b), c) in parts {
                 scope.spawn(move || match kernel {
-                    Kernel::Read => {
+                    StreamKernel::Read => {
                         // Eight independent sums: one sum would wait on each add's latency
                         // and measure the adder, not the memory.
                         let mut sums = [0.0f64; 8];
@@ -79,8 +79,8 @@ pub fn stream_bandwidth(
                         }
                         black_box(sums);
                     }
-                    Kernel::Copy => b.copy_from_slice(a),
-                    Kernel::Triad => {
+                    StreamKernel::Copy => b.copy_from_slice(a),
+                    StreamKernel::Triad => {
                         for ((a, b), c) in a.iter_mut().zip(b.iter()).zip(c) {
                             *a = b + 3.0 * c;
                         }
@@ -98,7 +98,7 @@ pub fn stream_bandwidth(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bandwidth {
     /// The kernel measured.
-    pub kernel: Kernel,
+    pub kernel: StreamKernel,
     /// Threads used.
     pub threads: usize,
     /// Bytes per second.
@@ -111,11 +111,11 @@ mod tests {
 
     #[test]
     fn bandwidth_is_a_positive_rate() {
-        for kernel in [Kernel::Read, Kernel::Copy, Kernel::Triad] {
+        for kernel in [StreamKernel::Read, StreamKernel::Copy, StreamKernel::Triad] {
             let rate = stream_bandwidth(kernel, 1 << 16, 2, 2).unwrap();
             assert!(rate.is_finite() && rate > 0.0, "{kernel:?}: {rate}");
         }
-        assert!(stream_bandwidth(Kernel::Copy, 0, 1, 1).is_err());
-        assert_eq!(Kernel::Triad.bytes_per_element(), 24);
+        assert!(stream_bandwidth(StreamKernel::Copy, 0, 1, 1).is_err());
+        assert_eq!(StreamKernel::Triad.bytes_per_element(), 24);
     }
 }

@@ -17,7 +17,7 @@
 //! in check mode read (after the full mode's file).
 
 use crate::measure::check_mode;
-use crate::process_files::{path_for_this_process, remove_stale, WORK_DIR_ENV};
+use crate::processes::files::{path_for_this_process, remove_stale, WORK_DIR_ENV};
 use crate::results::RESULTS_FILE_ENV;
 use std::path::{Path, PathBuf};
 

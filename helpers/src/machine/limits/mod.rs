@@ -7,15 +7,22 @@ mod cache;
 mod flops;
 mod latency;
 
-pub use bandwidth::{stream_bandwidth, Bandwidth, Kernel};
+pub use bandwidth::{stream_bandwidth, Bandwidth, StreamKernel};
 pub use flops::peak_flops_one_thread;
 pub use latency::{pointer_chase_latency, LevelLatency};
 
 use super::describe::machine;
 use crate::render::html::label_value_table;
-use crate::render::units::{format_bytes, format_duration};
+use crate::render::units::{format_bytes, format_duration, format_utc};
 use crate::render::Render;
 use std::fmt;
+
+/// Seconds since the Unix epoch.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
 
 /// The result of [`limits`]: what this machine can do at best.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +40,9 @@ pub struct Limits {
     pub flops_method: String,
     /// Threads used for the "all threads" figures.
     pub threads: usize,
+    /// When they were measured, in seconds since the Unix epoch: a kernel may read limits that
+    /// an earlier kernel of this boot measured, and the table says when.
+    pub measured_at: u64,
 }
 
 /// One thread, or every thread the machine offers.
@@ -122,7 +132,7 @@ impl Limits {
         // three arrays stay within the cap.
         let elements = (largest as usize * 8).max(64 << 20).min(cap / 3) / 8;
         let mut bandwidth = Vec::new();
-        for kernel in [Kernel::Read, Kernel::Copy, Kernel::Triad] {
+        for kernel in [StreamKernel::Read, StreamKernel::Copy, StreamKernel::Triad] {
             for used in [1, threads] {
                 if let Ok(bytes_per_second) = stream_bandwidth(kernel, elements, used, 4) {
                     bandwidth.push(Bandwidth {
@@ -150,6 +160,7 @@ impl Limits {
             peak_flops_all_threads: all,
             flops_method: method.to_owned(),
             threads,
+            measured_at: now(),
         }
     }
 
@@ -162,7 +173,7 @@ impl Limits {
 
     /// Measured bandwidth of `kernel` on one thread or all, in bytes per second (`None` if it
     /// could not be measured).
-    pub fn bandwidth_of(&self, kernel: Kernel, threads: Threads) -> Option<f64> {
+    pub fn bandwidth_of(&self, kernel: StreamKernel, threads: Threads) -> Option<f64> {
         let count = self.thread_count(threads);
         self.bandwidth
             .iter()
@@ -182,7 +193,7 @@ impl Limits {
     pub fn fraction_of_bandwidth(
         &self,
         bytes_per_second: f64,
-        kernel: Kernel,
+        kernel: StreamKernel,
         threads: Threads,
     ) -> Option<f64> {
         self.bandwidth_of(kernel, threads)
@@ -196,13 +207,16 @@ impl Limits {
     }
 
     fn encode(&self) -> String {
-        let mut parts = vec![format!(
-            "flops={},{},{},{}",
-            self.peak_flops_one_thread,
-            self.peak_flops_all_threads,
-            self.threads,
-            self.flops_method
-        )];
+        let mut parts = vec![
+            format!("at={}", self.measured_at),
+            format!(
+                "flops={},{},{},{}",
+                self.peak_flops_one_thread,
+                self.peak_flops_all_threads,
+                self.threads,
+                self.flops_method
+            ),
+        ];
         for l in &self.latency {
             parts.push(format!("lat={},{},{}", l.level, l.working_set, l.seconds));
         }
@@ -225,11 +239,13 @@ impl Limits {
             peak_flops_all_threads: 0.0,
             flops_method: String::new(),
             threads: 0,
+            measured_at: 0,
         };
         for part in text.split(';') {
             let (key, value) = part.split_once('=')?;
             let fields: Vec<&str> = value.splitn(4, ',').collect();
             match (key, fields.as_slice()) {
+                ("at", [seconds]) => limits.measured_at = seconds.parse().ok()?,
                 ("flops", [one, all, threads, method]) => {
                     limits.peak_flops_one_thread = one.parse().ok()?;
                     limits.peak_flops_all_threads = all.parse().ok()?;
@@ -243,9 +259,9 @@ impl Limits {
                 }),
                 ("bw", [kernel, threads, rate]) => limits.bandwidth.push(Bandwidth {
                     kernel: match *kernel {
-                        "read" => Kernel::Read,
-                        "copy" => Kernel::Copy,
-                        "triad" => Kernel::Triad,
+                        "read" => StreamKernel::Read,
+                        "copy" => StreamKernel::Copy,
+                        "triad" => StreamKernel::Triad,
                         _ => return None,
                     },
                     threads: threads.parse().ok()?,
@@ -254,11 +270,12 @@ impl Limits {
                 _ => return None,
             }
         }
-        (limits.threads > 0).then_some(limits)
+        // A file without the time was written before limits kept it: measure again.
+        (limits.threads > 0 && limits.measured_at > 0).then_some(limits)
     }
 
     fn rows(&self) -> Vec<(String, String)> {
-        let mut rows = Vec::new();
+        let mut rows = vec![("measured".to_owned(), format_utc(self.measured_at))];
         for l in &self.latency {
             rows.push((
                 format!(
@@ -350,7 +367,7 @@ mod tests {
                 seconds: 1.2e-9,
             }],
             bandwidth: vec![Bandwidth {
-                kernel: Kernel::Triad,
+                kernel: StreamKernel::Triad,
                 threads: 2,
                 bytes_per_second: 1.5e10,
             }],
@@ -358,15 +375,16 @@ mod tests {
             peak_flops_all_threads: 6.4e10,
             flops_method: "AVX2 FMA, 4 lanes".into(),
             threads: 2,
+            measured_at: 1_796_673_178,
         };
         assert_eq!(Limits::decode(&limits.encode()), Some(limits.clone()));
         assert_eq!(Limits::decode("garbage"), None);
         assert_eq!(
-            limits.fraction_of_bandwidth(7.5e9, Kernel::Triad, Threads::All),
+            limits.fraction_of_bandwidth(7.5e9, StreamKernel::Triad, Threads::All),
             Some(0.5)
         );
         assert_eq!(
-            limits.fraction_of_bandwidth(7.5e9, Kernel::Read, Threads::All),
+            limits.fraction_of_bandwidth(7.5e9, StreamKernel::Read, Threads::All),
             None
         );
         assert_eq!(
@@ -378,6 +396,15 @@ mod tests {
             Some(0.25)
         );
         assert!(limits.to_html().contains("GFLOP/s"));
+        assert!(limits
+            .to_string()
+            .starts_with("measured: 2026-12-07 19:52 UTC\n"));
+        let untimed = limits.encode().replace("at=1796673178;", "");
+        assert_eq!(
+            Limits::decode(&untimed),
+            None,
+            "a file of the old format is measured again"
+        );
         let csv = limits.to_csv();
         assert!(csv.contains("triad bandwidth,2,,1.5e10,B/s"), "{csv}");
         assert_eq!(csv.lines().count(), 1 + 1 + 1 + 2);

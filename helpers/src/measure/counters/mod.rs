@@ -7,7 +7,7 @@
 mod perf;
 
 use crate::error::{HprError, Result};
-use crate::guard::catch_panics;
+use crate::processes::guard::catch_panics;
 use crate::render::html::{notes_html, Table};
 use crate::render::units::format_duration;
 use crate::render::Render;

@@ -2,7 +2,7 @@
 
 use super::allocator::shared;
 use crate::error::{HprError, Result};
-use crate::guard::{catch_panics, prepare};
+use crate::processes::guard::{catch_panics, prepare};
 use crate::render::html::{notes_html, Table};
 use crate::render::units::{format_bytes, format_duration};
 use crate::render::Render;
@@ -185,6 +185,81 @@ fn bytes_or_unsupported(value: Option<i64>) -> String {
 
 fn count_or_unsupported(value: Option<u64>) -> String {
     value.map_or_else(|| "unsupported here".to_owned(), |n| n.to_string())
+}
+
+/// Why the counting allocator's numbers are missing, for the accessors' errors.
+const NOT_COUNTED: &str = "hpr's counting allocator is not installed in this build (feature \
+                           `count-allocations`, on by default), so allocations were not counted";
+/// Why the resident set's numbers are missing.
+const NO_PROC: &str = "the resident set is read from Linux's /proc/self/status and clear_refs, \
+                       which this system does not offer";
+
+/// The value of a measure, or an error saying why this build or system could not take it.
+fn measured<T>(value: Option<T>, what: &'static str, reason: &str) -> Result<T> {
+    value.ok_or_else(|| HprError::Unsupported {
+        what,
+        reason: reason.to_owned(),
+    })
+}
+
+/// Each field as a number, or an error saying why it was not measured: a notebook writes
+/// `usage.peak_heap_increase()?` and never reads an unmeasured field as zero.
+///
+/// ```
+/// let usage = hpr::memit(|| vec![0u64; 1000]).unwrap();
+/// assert_eq!(usage.allocations().unwrap(), 1);
+/// assert!(usage.peak_heap_increase().unwrap() >= 8000);
+/// let unmeasured = hpr::MemoryUsage { allocations: None, ..usage };
+/// assert!(unmeasured.allocations().unwrap_err().to_string().contains("count-allocations"));
+/// ```
+impl MemoryUsage {
+    /// The `peak_rss_increase` field, in bytes.
+    pub fn peak_rss_increase(&self) -> Result<i64> {
+        measured(self.peak_rss_increase, "peak_rss_increase", NO_PROC)
+    }
+
+    /// The `peak_heap_increase` field, in bytes.
+    pub fn peak_heap_increase(&self) -> Result<i64> {
+        measured(self.peak_heap_increase, "peak_heap_increase", NOT_COUNTED)
+    }
+
+    /// The `retained_heap` field, in bytes.
+    pub fn retained_heap(&self) -> Result<i64> {
+        measured(
+            self.retained_heap,
+            "retained_heap",
+            "the heap in use is read with glibc's mallinfo2, which this system does not offer",
+        )
+    }
+
+    /// The `allocations` field.
+    pub fn allocations(&self) -> Result<u64> {
+        measured(self.allocations, "allocations", NOT_COUNTED)
+    }
+
+    /// The `reallocations` field.
+    pub fn reallocations(&self) -> Result<u64> {
+        measured(self.reallocations, "reallocations", NOT_COUNTED)
+    }
+
+    /// The `deallocations` field.
+    pub fn deallocations(&self) -> Result<u64> {
+        measured(self.deallocations, "deallocations", NOT_COUNTED)
+    }
+
+    /// The `bytes_allocated` field.
+    pub fn bytes_allocated(&self) -> Result<u64> {
+        measured(self.bytes_allocated, "bytes_allocated", NOT_COUNTED)
+    }
+
+    /// The `bytes_in_moved_blocks` field.
+    pub fn bytes_in_moved_blocks(&self) -> Result<u64> {
+        measured(
+            self.bytes_in_moved_blocks,
+            "bytes_in_moved_blocks",
+            NOT_COUNTED,
+        )
+    }
 }
 
 impl MemoryUsage {

@@ -130,7 +130,7 @@ fn remove_pprof_files_at_exit() {
 
 #[cfg(feature = "sampling")]
 fn sample<R>(frequency: i32, work: impl FnOnce() -> R) -> Result<Profile> {
-    use crate::guard::catch_panics;
+    use crate::processes::guard::catch_panics;
     use std::time::Instant;
     remove_pprof_files_at_exit();
     let guard = pprof::ProfilerGuardBuilder::default()

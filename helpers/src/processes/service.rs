@@ -11,7 +11,7 @@
 //! and a random password that every client must give.
 
 use crate::error::{HprError, Result};
-use crate::process_files;
+use crate::processes::files;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::ErrorKind;
@@ -262,13 +262,13 @@ impl ServiceBuilder {
         if self.timeout.is_zero() {
             return Err(HprError::invalid("timeout", "must be longer than zero"));
         }
-        process_files::remove_stale(LOG_PREFIX);
+        files::remove_stale(LOG_PREFIX);
         let safe_name: String = self
             .name
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        let log = process_files::path_for_this_process(
+        let log = files::path_for_this_process(
             LOG_PREFIX,
             &format!("-{safe_name}-{}.log", next_serial()),
         );

@@ -2,7 +2,7 @@
 //! of chapter 11's job queues, with a folder and a password no other user shares.
 
 use crate::error::{HprError, Result};
-use crate::service::{Service, ServiceBuilder};
+use crate::processes::service::{Service, ServiceBuilder};
 use std::fs::File;
 use std::io::ErrorKind;
 use std::net::{Ipv4Addr, TcpStream};
