@@ -56,6 +56,22 @@ impl Exchange {
         Ok(Exchange { dir })
     }
 
+    /// Runs `work` with a new exchange and removes its folder when `work` returns, whatever it
+    /// returns: for a cell whose Python results are read once.
+    ///
+    /// ```
+    /// let (kept, folder) = hpr::Exchange::scoped(|exchange| {
+    ///     exchange.put("values", &[1.0f64, 2.0])?;
+    ///     Ok((exchange.get::<f64>("values")?, exchange.dir().to_path_buf()))
+    /// })?;
+    /// assert_eq!(kept, [1.0, 2.0]);
+    /// assert!(!folder.exists(), "the folder went with the scope");
+    /// # Ok::<(), hpr::HprError>(())
+    /// ```
+    pub fn scoped<T>(work: impl FnOnce(&Exchange) -> Result<T>) -> Result<T> {
+        work(&Exchange::new()?)
+    }
+
     /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
