@@ -70,6 +70,7 @@ HPR_RENDERED_TYPES = [
     "Results",
     "Scaling",
     "Sections",
+    "Table",
     "Timing",
 ]
 HPR_ERROR_VARIANTS = [
