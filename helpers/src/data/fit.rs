@@ -4,6 +4,21 @@
 use crate::error::{HprError, Result};
 use std::fmt;
 
+/// Fails naming the first NaN or infinite coordinate of `points`.
+fn all_finite(points: &[(f64, f64)]) -> Result<()> {
+    match points
+        .iter()
+        .flat_map(|(x, y)| [x, y])
+        .find(|v| !v.is_finite())
+    {
+        Some(&bad) => Err(HprError::NotFinite {
+            what: "points",
+            value: bad,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// A power law `y ≈ coefficient · x^exponent`, fitted by least squares on log-log axes.
 ///
 /// With two points the line passes through both (the two-point exponent); with more, the
@@ -35,16 +50,7 @@ impl PowerLaw {
         if points.is_empty() {
             return Err(HprError::Empty { what: "points" });
         }
-        if let Some(&bad) = points
-            .iter()
-            .flat_map(|(x, y)| [x, y])
-            .find(|v| !v.is_finite())
-        {
-            return Err(HprError::NotFinite {
-                what: "points",
-                value: bad,
-            });
-        }
+        all_finite(points)?;
         if let Some(&(x, y)) = points.iter().find(|(x, y)| *x <= 0.0 || *y <= 0.0) {
             return Err(HprError::invalid(
                 "points",
@@ -146,16 +152,7 @@ impl LinearCost {
     /// The line through the points with the smallest and the largest `x`; fails on non-finite
     /// values, on fewer than two different `x`, and when `y` does not grow from one to the other.
     pub fn through_ends(points: &[(f64, f64)]) -> Result<LinearCost> {
-        if let Some(&bad) = points
-            .iter()
-            .flat_map(|(x, y)| [x, y])
-            .find(|v| !v.is_finite())
-        {
-            return Err(HprError::NotFinite {
-                what: "points",
-                value: bad,
-            });
-        }
+        all_finite(points)?;
         let by_x = |a: &&(f64, f64), b: &&(f64, f64)| a.0.total_cmp(&b.0);
         let (Some(&(x0, y0)), Some(&(x1, y1))) =
             (points.iter().min_by(by_x), points.iter().max_by(by_x))
