@@ -112,6 +112,33 @@ impl Scaling {
         self.fit.predict(n as f64)
     }
 
+    /// The timing at size `n`, found by size; fails naming the sizes that were measured.
+    ///
+    /// ```
+    /// let curve = hpr::scaling_with(
+    ///     &hpr::Timeit::new().runs(2).budget(std::time::Duration::from_millis(60)),
+    ///     &[100, 1_000],
+    ///     |n| vec![1u64; n],
+    ///     |v| v.iter().sum::<u64>(),
+    /// )?;
+    /// assert!(curve.at(1_000)?.median() > 0.0);
+    /// assert!(curve.at(10).unwrap_err().to_string().contains("[100, 1000]"));
+    /// # Ok::<(), hpr::HprError>(())
+    /// ```
+    pub fn at(&self, n: usize) -> Result<&Timing> {
+        let index = self
+            .sizes
+            .iter()
+            .position(|&size| size == n)
+            .ok_or_else(|| {
+                HprError::invalid(
+                    "n",
+                    format!("no size {n} was measured; the sizes are {:?}", self.sizes),
+                )
+            })?;
+        Ok(&self.timings[index])
+    }
+
     /// The measured `(n, median seconds)` points, e.g. to draw several sweeps on one chart.
     pub fn points(&self) -> Vec<(f64, f64)> {
         self.sizes
