@@ -15,6 +15,8 @@ notebook at its first failing cell, for one of these reasons:
                  `evcxr_display`, so the reader gets a struct dump instead of a table or plot
   results        a line of the notebook's results file is not a whole JSON record (a kernel
                  killed while writing it): the notebook fails, the next ones still run
+  chart_layout   a chart the cell shows has two texts drawn over each other, or a bar drawn
+                 flat though its value is not zero (harness/svg_layout.py)
   late_output    the marker cell that collects output printed after the cells finished did not
                  answer in time, so a late error or panic may be missing
 
@@ -43,6 +45,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 import gallery
 import history
+import svg_layout
 from evcxr_client import EvcxrClient
 
 # Where the kernel keeps its build folders is the kernel's to say (kernel/checks/kernel_check.py).
@@ -155,6 +158,11 @@ def classify(cell):
         plain = "".join(plain) if isinstance(plain, list) else plain
         if "text/html" not in data and HPR_DEBUG_DUMP.match(plain.strip()):
             return "display_fallback", plain.strip()[:300]
+        html = data.get("text/html", "")
+        html = "".join(html) if isinstance(html, list) else html
+        problems = svg_layout.html_problems(html)
+        if problems:
+            return "chart_layout", "; ".join(problems)[:500]
     return None
 
 

@@ -14,6 +14,14 @@ fn broken_fixtures_fail_with_the_right_reason() {
     let env = [("HPR_LATE_OUTPUT_SECONDS", "20")];
     let outcomes = execute_with_env(&fixtures, 30, &env).unwrap_or_else(|e| panic!("{e}"));
     let expected = [
+        (
+            "chart_layout",
+            Some((
+                "chart_layout",
+                0,
+                "'pandas apply(raw=True)' and 'numpy, vectorised' are drawn over each other",
+            )),
+        ),
         ("claim_not_seen", None),
         (
             "compile_error",
@@ -56,7 +64,11 @@ fn broken_fixtures_fail_with_the_right_reason() {
     }
     let passing = outcomes.iter().find(|o| o.name == "passing").unwrap();
     assert_eq!(passing.headlines, ["six sevens make 42"], "{passing}");
-    let claims = &outcomes[0].claims_not_seen;
+    let not_seen = outcomes
+        .iter()
+        .find(|o| o.name == "claim_not_seen")
+        .unwrap();
+    let claims = &not_seen.claims_not_seen;
     assert_eq!(
         claims,
         &["✘ not seen on this run: two threads beat one"],

@@ -1,7 +1,7 @@
 //! Line charts: several series, each axis linear or logarithmic.
 
 use super::{
-    axis_range, canvas, check_finite, drawing_error, frame, tick_label, Figure, Scale, PALETTE,
+    axis_range, axis_tick, canvas, check_finite, drawing_error, frame, Figure, Scale, PALETTE,
 };
 use crate::error::{HprError, Result};
 use crate::render::html::csv_field;
@@ -117,10 +117,12 @@ impl LineChart {
         let mut svg = String::new();
         {
             let labels = (title, x_label.as_str(), y_label.as_str());
+            let decades = (decades(x_scale, x_range), decades(y_scale, y_range));
             match (x_scale, y_scale) {
                 (Scale::Linear, Scale::Linear) => draw_lines(
                     &mut svg,
                     labels,
+                    decades,
                     series,
                     x_range.0..x_range.1,
                     y_range.0..y_range.1,
@@ -128,6 +130,7 @@ impl LineChart {
                 (Scale::Log, Scale::Linear) => draw_lines(
                     &mut svg,
                     labels,
+                    decades,
                     series,
                     (x_range.0..x_range.1).log_scale(),
                     y_range.0..y_range.1,
@@ -135,6 +138,7 @@ impl LineChart {
                 (Scale::Linear, Scale::Log) => draw_lines(
                     &mut svg,
                     labels,
+                    decades,
                     series,
                     x_range.0..x_range.1,
                     (y_range.0..y_range.1).log_scale(),
@@ -142,6 +146,7 @@ impl LineChart {
                 (Scale::Log, Scale::Log) => draw_lines(
                     &mut svg,
                     labels,
+                    decades,
                     series,
                     (x_range.0..x_range.1).log_scale(),
                     (y_range.0..y_range.1).log_scale(),
@@ -159,9 +164,15 @@ impl LineChart {
     }
 }
 
+/// How many decades a logarithmic axis spans; `None` for a linear one.
+fn decades(scale: Scale, (low, high): (f64, f64)) -> Option<f64> {
+    (scale == Scale::Log).then(|| (high / low).log10())
+}
+
 fn draw_lines<X, Y>(
     svg: &mut String,
     (title, x_label, y_label): (&str, &str, &str),
+    (x_decades, y_decades): (Option<f64>, Option<f64>),
     series: &[Series],
     x: X,
     y: Y,
@@ -180,8 +191,8 @@ where
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(y_label)
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
+        .x_label_formatter(&|v| axis_tick(*v, x_decades))
+        .y_label_formatter(&|v| axis_tick(*v, y_decades))
         .draw()
         .map_err(drawing_error)?;
     for (index, one) in series.iter().enumerate() {

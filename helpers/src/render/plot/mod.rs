@@ -109,6 +109,29 @@ fn tick_label(value: f64) -> String {
     }
 }
 
+/// A tick's label: [`tick_label`] on a linear axis (`decades` is `None`). On a logarithmic one,
+/// plotters ticks every 1 to 9 times a power of ten, whose labels crowd at the top of each decade:
+/// only 1, 2 and 5 times a power of ten are labelled, and only powers of ten past two decades.
+fn axis_tick(value: f64, decades: Option<f64>) -> String {
+    let Some(decades) = decades else {
+        return tick_label(value);
+    };
+    if value <= 0.0 {
+        return String::new();
+    }
+    let mantissa = value / 10f64.powf(value.log10().floor());
+    let kept: &[f64] = if decades > 2.0 {
+        &[1.0, 10.0]
+    } else {
+        &[1.0, 2.0, 5.0, 10.0]
+    };
+    if kept.iter().any(|k| (mantissa - k).abs() < 1e-6 * k) {
+        tick_label(value)
+    } else {
+        String::new()
+    }
+}
+
 /// A white SVG canvas of the standard size, drawing into `svg`.
 fn canvas(svg: &mut String) -> Result<DrawingArea<SVGBackend<'_>, plotters::coord::Shift>> {
     let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
@@ -180,5 +203,16 @@ mod tests {
         assert_eq!(tick_label(250.0), "250");
         assert_eq!(tick_label(1e-6), "1e-6");
         assert_eq!(tick_label(0.0), "0");
+    }
+
+    #[test]
+    fn log_axes_label_round_values_only() {
+        assert_eq!(axis_tick(900.0, None), "900");
+        assert_eq!(axis_tick(900.0, Some(1.0)), "");
+        assert_eq!(axis_tick(1000.0, Some(1.0)), "1000");
+        assert_eq!(axis_tick(999.9999999, Some(1.0)), "1000");
+        assert_eq!(axis_tick(0.5, Some(1.5)), "0.5");
+        assert_eq!(axis_tick(0.5, Some(3.0)), "");
+        assert_eq!(axis_tick(0.01, Some(3.0)), "0.01");
     }
 }
