@@ -70,6 +70,16 @@ fn ladder() -> Vec<Bar> {
         .collect()
 }
 
+/// GB/s from `first` at 4 KiB to `last` at 256 MiB, falling geometrically.
+fn bandwidths(first: f64, last: f64) -> Vec<(f64, f64)> {
+    (12..=28)
+        .map(|power| {
+            let along = (power - 12) as f64 / 16.0;
+            (2f64.powi(power), first * (last / first).powf(along))
+        })
+        .collect()
+}
+
 #[test]
 fn the_charts_chapters_draw_have_no_overlapping_text_and_no_flat_bars() {
     let decades: Vec<(f64, f64)> = (0..=60)
@@ -117,6 +127,17 @@ fn the_charts_chapters_draw_have_no_overlapping_text_and_no_flat_bars() {
                     "twice",
                     decades.iter().map(|&(x, y)| (x, 2.0 * y)).collect(),
                 ))
+                .draw()
+                .unwrap(),
+        ),
+        (
+            // Chapter 01's bandwidths: plotters ticked 10 twice on this y axis.
+            "bandwidths",
+            LineChart::new("useful bytes per second: sequential versus random reads")
+                .x_axis("array size (bytes)", Scale::Log)
+                .y_axis("GB/s", Scale::Log)
+                .series(Series::new("sequential", bandwidths(28.2, 10.8)))
+                .series(Series::new("random", bandwidths(27.5, 0.744)))
                 .draw()
                 .unwrap(),
         ),

@@ -5,6 +5,7 @@
 //! operations, items), a result shows the rate (GB/s, GFLOP/s, items/s) and, where
 //! [`limits`](crate::limits) has a matching ceiling, the share of it that the code reached.
 
+use crate::error::{HprError, Result};
 use crate::machine::limits::{limits, StreamKernel, Threads};
 use crate::render::units::{format_percent, format_rate};
 use std::fmt;
@@ -36,8 +37,9 @@ impl WorkUnit {
 pub enum Ceiling {
     /// No ceiling: the rate is shown alone.
     None,
-    /// The bandwidth of one STREAM kernel measured by [`limits`], arrays far larger than the
-    /// caches.
+    /// The bandwidth of one STREAM kernel at the work's working set (see
+    /// [`Limits::bandwidth_at`](crate::Limits::bandwidth_at)): a cache's bandwidth for work that
+    /// fits in it, the memory's measured by [`limits`] for work that does not.
     Bandwidth(StreamKernel, Threads),
     /// The peak FLOP/s measured by [`limits`].
     PeakFlops(Threads),
@@ -77,11 +79,11 @@ impl Ceiling {
 /// let data = vec![1.0f64; 1 << 16];
 /// let timing = Timeit::new()
 ///     .budget(Duration::from_millis(100))
-///     .work(Work::bytes(8 << 16).against(Ceiling::measured("1 GB/s", 1e9)))
+///     .work(Work::bytes(8 << 16).against(Ceiling::measured("1 TB/s", 1e12)))
 ///     .run(|| data.iter().sum::<f64>())?;
 /// let throughput = timing.throughput.as_ref().unwrap();
 /// assert!(throughput.per_second > 0.0);
-/// assert_eq!(throughput.share(), Some(throughput.per_second / 1e9));
+/// assert_eq!(throughput.share(), Some(throughput.per_second / 1e12));
 /// # Ok::<(), hpr::HprError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +94,10 @@ pub struct Work {
     pub unit: WorkUnit,
     /// What the rate is set against.
     pub ceiling: Ceiling,
+    /// The bytes the work touches, all its arrays together: a bandwidth ceiling is measured at
+    /// this size. [`Work::bytes`] takes its amount (one pass over the data); set it with
+    /// [`Work::working_set`] when a call passes over its data more than once.
+    pub working_set: Option<u64>,
 }
 
 impl Work {
@@ -102,6 +108,7 @@ impl Work {
             amount: bytes as f64,
             unit: WorkUnit::Bytes,
             ceiling: Ceiling::Bandwidth(StreamKernel::Copy, Threads::One),
+            working_set: Some(bytes),
         }
     }
 
@@ -111,6 +118,7 @@ impl Work {
             amount: flops as f64,
             unit: WorkUnit::Flops,
             ceiling: Ceiling::PeakFlops(Threads::One),
+            working_set: None,
         }
     }
 
@@ -120,12 +128,27 @@ impl Work {
             amount: items as f64,
             unit: WorkUnit::Items,
             ceiling: Ceiling::None,
+            working_set: None,
         }
     }
 
     /// The same work set against another ceiling.
     pub fn against(mut self, ceiling: Ceiling) -> Work {
         self.ceiling = ceiling;
+        self
+    }
+
+    /// The same work over a working set of `bytes` (all its arrays together), where the
+    /// bandwidth ceiling is measured: e.g. 100 steps over two 2 MiB grids move 400 MiB per call
+    /// from a 4 MiB working set, which the last-level cache may hold.
+    ///
+    /// ```
+    /// use hpr::Work;
+    /// assert_eq!(Work::bytes(400 << 20).working_set, Some(400 << 20));
+    /// assert_eq!(Work::bytes(400 << 20).working_set(4 << 20).working_set, Some(4 << 20));
+    /// ```
+    pub fn working_set(mut self, bytes: u64) -> Work {
+        self.working_set = Some(bytes);
         self
     }
 
@@ -147,12 +170,7 @@ impl Work {
         let ceiling = match &self.ceiling {
             Ceiling::None => None,
             Ceiling::Bandwidth(kernel, threads) => {
-                let limits = limits();
-                limits.bandwidth_of(*kernel, *threads).map(|rate| {
-                    let label =
-                        format!("{} bandwidth, {}", kernel.name(), threads.describe(&limits));
-                    (label, rate)
-                })
+                limits().bandwidth_at(*kernel, *threads, self.working_set.unwrap_or(u64::MAX))
             }
             Ceiling::PeakFlops(threads) => {
                 let limits = limits();
@@ -180,9 +198,59 @@ pub struct Throughput {
     pub ceiling: Option<(String, f64)>,
 }
 
+/// How far a rate may run above its ceiling and still be read as reaching it: both are
+/// measurements, each with a few percent of noise on a busy machine.
+pub(crate) const CEILING_NOISE: f64 = 0.10;
+
 impl Throughput {
-    /// The rate as a fraction of the ceiling (0.82 is 82 %), where there is a ceiling.
+    /// The rate as a fraction of the ceiling (0.82 is 82 %), never above 1: a rate above its
+    /// ceiling by no more than its noise (10 %) reached it (1.0); one further above has no share,
+    /// since the ceiling did not bound it (see [`Throughput::above_ceiling`]). `None` without a
+    /// ceiling, too.
+    ///
+    /// ```
+    /// use hpr::{Ceiling, Work};
+    /// let work = Work::bytes(1_000).against(Ceiling::measured("1 kB/s", 1_000.0));
+    /// assert_eq!(work.throughput(2.0).share(), Some(0.5));
+    /// assert_eq!(work.throughput(0.95).share(), Some(1.0)); // 105 %: within the noise
+    /// assert_eq!(work.throughput(0.5).share(), None); // 200 %: the ceiling is wrong
+    /// assert!(work.throughput(0.5).above_ceiling());
+    /// ```
     pub fn share(&self) -> Option<f64> {
+        let ratio = self.ratio_to_ceiling()?;
+        (ratio <= 1.0 + CEILING_NOISE).then_some(ratio.min(1.0))
+    }
+
+    /// Whether the rate exceeds its ceiling by more than the noise (10 %): the ceiling was
+    /// measured too low (a busy machine, another working set) and should be measured again.
+    pub fn above_ceiling(&self) -> bool {
+        self.ratio_to_ceiling()
+            .is_some_and(|ratio| ratio > 1.0 + CEILING_NOISE)
+    }
+
+    /// [`Throughput::share`] for a cell that reads it back: an `Unsupported` error that says
+    /// why there is none (no ceiling, or a ceiling below the measurement) instead of `None`.
+    ///
+    /// ```
+    /// use hpr::{Ceiling, Work};
+    /// let work = Work::bytes(1_000).against(Ceiling::measured("1 kB/s", 1_000.0));
+    /// assert_eq!(work.throughput(4.0).reached()?, 0.25);
+    /// let error = work.throughput(0.5).reached().unwrap_err().to_string();
+    /// assert!(error.contains("re-measure the limit"), "{error}");
+    /// assert!(Work::items(3).throughput(1.0).reached().is_err());
+    /// # Ok::<(), hpr::HprError>(())
+    /// ```
+    pub fn reached(&self) -> Result<f64> {
+        self.share().ok_or_else(|| HprError::Unsupported {
+            what: "a share of the limit",
+            reason: match self.ceiling {
+                Some(_) => format!("{}: {}", self.rate(), self.share_text()),
+                None => format!("{} was given no ceiling to be set against", self.rate()),
+            },
+        })
+    }
+
+    fn ratio_to_ceiling(&self) -> Option<f64> {
         self.ceiling
             .as_ref()
             .map(|(_, limit)| self.per_second / limit)
@@ -193,10 +261,15 @@ impl Throughput {
         format_rate(self.per_second, self.unit.symbol())
     }
 
-    /// The share as text, `82.3% of copy bandwidth, 1 thread`, or empty without a ceiling.
+    /// The share as text, `82.3% of copy bandwidth, 1 thread`; above the ceiling, what the
+    /// ceiling was and that it needs measuring again; empty without a ceiling.
     pub fn share_text(&self) -> String {
         match (&self.ceiling, self.share()) {
             (Some((label, _)), Some(share)) => format!("{} of {label}", format_percent(share)),
+            (Some((label, limit)), None) => format!(
+                "ceiling below the measurement: re-measure the limit ({label}: {})",
+                format_rate(*limit, self.unit.symbol())
+            ),
             _ => String::new(),
         }
     }
@@ -215,7 +288,7 @@ pub(crate) fn throughput_cells(throughput: Option<&Throughput>) -> [String; 2] {
 
 impl fmt::Display for Throughput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.share() {
+        match self.ceiling {
             Some(_) => write!(f, "{} ({})", self.rate(), self.share_text()),
             None => write!(f, "{}", self.rate()),
         }
@@ -239,6 +312,26 @@ mod tests {
         let items = Work::items(3_000).throughput(1e-3);
         assert_eq!(items.to_string(), "3.00 Mitems/s");
         assert_eq!(items.share(), None);
+    }
+
+    #[test]
+    fn a_share_is_never_above_one_and_a_beaten_ceiling_says_so() {
+        // A simulated ceiling: the code moves 1 GB/s against a limit said to be 0.5 GB/s.
+        let work = Work::bytes(1_000_000).against(Ceiling::measured("read bandwidth at 1 MB", 5e8));
+        let beaten = work.throughput(1e-3);
+        assert_eq!(beaten.share(), None);
+        assert!(beaten.above_ceiling());
+        assert_eq!(
+            beaten.to_string(),
+            "1.00 GB/s (ceiling below the measurement: re-measure the limit \
+             (read bandwidth at 1 MB: 500 MB/s))"
+        );
+        // 8 % above: within the noise of two measurements, read as the limit reached.
+        let reached = work.throughput(1e6 / 5.4e8);
+        assert_eq!(reached.share(), Some(1.0));
+        assert!(!reached.above_ceiling());
+        let full = format!("({} of read bandwidth at 1 MB)", format_percent(1.0));
+        assert!(reached.to_string().ends_with(&full), "{reached}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 /// Above this ratio between the largest and the smallest value, a linear axis would draw the
 /// small bars as flat lines: the chart switches to a logarithmic one and says so.
-pub const LOG_SPAN: f64 = 30.0;
+const LOG_SPAN: f64 = 30.0;
 
 const FONT: f64 = 12.0;
 /// Average width of a sans-serif character, in ems, used to size the label column; generous, so
@@ -47,7 +47,7 @@ impl Bar {
 /// A bar chart with error bars, e.g. median times with their min–max range. Bars whose range
 /// is empty (see [`Bar::new`]) are drawn without one. Bars run left to right, one row each, with
 /// their labels (wrapped onto two lines when long) in a column to the left. When every value is
-/// positive and the largest is more than [`LOG_SPAN`] times the smallest, the value axis is
+/// positive and the largest is more than 30 times the smallest, the value axis is
 /// logarithmic and its label says so.
 ///
 /// ```

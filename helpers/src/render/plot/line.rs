@@ -1,7 +1,8 @@
 //! Line charts: several series, each axis linear or logarithmic.
 
 use super::{
-    axis_range, axis_tick, canvas, check_finite, drawing_error, frame, Figure, Scale, PALETTE,
+    axis_range, axis_tick, canvas, check_finite, drawing_error, frame, without_repeated_text,
+    Figure, Scale, PALETTE,
 };
 use crate::error::{HprError, Result};
 use crate::render::html::csv_field;
@@ -160,7 +161,7 @@ impl LineChart {
                 csv.push_str(&format!("{name},{x},{y}\n"));
             }
         }
-        Ok(Figure::from_svg(title, svg, csv))
+        Ok(Figure::from_svg(title, without_repeated_text(&svg), csv))
     }
 }
 
