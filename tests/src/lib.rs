@@ -104,6 +104,12 @@ pub fn static_problems(notebook: &Value) -> Vec<String> {
                  the kernel's private folder, which goes with the kernel (see CONTRIBUTING)"
             ));
         }
+        if let Some(padding) = hand_padding(&source(cell)) {
+            problems.push(format!(
+                "cell {index} pads text by hand (`{padding}`): show a table as an `hpr::Table`, \
+                 and a list as lines that need no alignment"
+            ));
+        }
         problems.extend(size_problems(index, cell));
         if cell["outputs"].as_array().is_some_and(|o| !o.is_empty()) {
             problems.push(format!("cell {index} has committed outputs"));
@@ -116,6 +122,32 @@ pub fn static_problems(notebook: &Value) -> Vec<String> {
         problems.push("there are no code cells".to_owned());
     }
     problems
+}
+
+/// The first format width that aligns text into columns (`{name:<36}`, `{:>10.3}`), or run of
+/// spaces that does (`"sorted:    {gain}"`), if any.
+pub fn hand_padding(source: &str) -> Option<String> {
+    let spaced = source.lines().find_map(|line| {
+        let at = line.find("   {")?;
+        let before = line[..at].trim_end();
+        let (last, _) = before.trim_start().char_indices().last()?;
+        let from = before.len() - before.trim_start().len() + last;
+        Some(line[from..at + 4].to_owned())
+    });
+    if spaced.is_some() {
+        return spaced;
+    }
+    let chars: Vec<char> = source.chars().collect();
+    (1..chars.len().saturating_sub(2)).find_map(|i| {
+        let aligned = chars[i] == ':'
+            && chars[i - 1] != ':'
+            && matches!(chars[i + 1], '<' | '>' | '^')
+            && chars[i + 2].is_ascii_digit();
+        aligned.then(|| {
+            let start = chars[..i].iter().rposition(|&c| c == '{').unwrap_or(i);
+            chars[start..(i + 3).min(chars.len())].iter().collect()
+        })
+    })
 }
 
 /// A code cell longer than [`MAX_CELL_LINES`] or wider than [`MAX_LINE_CHARS`], unless tagged

@@ -1,7 +1,7 @@
 //! Every notebook is valid nbformat 4 for the `rust` kernel, without outputs, with the shared
 //! setup cell; the lock files cover the notebooks; the documents name only paths that exist.
 
-use notebook_tests::{notebooks, python, root, static_problems, SETUP_LINES};
+use notebook_tests::{hand_padding, notebooks, python, root, static_problems, SETUP_LINES};
 use std::path::{Path, PathBuf};
 
 #[test]
@@ -23,6 +23,27 @@ fn every_notebook_passes_the_static_checks() {
         }
     }
     assert!(report.is_empty(), "\n{}", report.join("\n"));
+}
+
+#[test]
+fn hand_padded_text_is_found_and_generics_are_not() {
+    let padded = r#"println!("{name:<36} mass {mass:.9}");"#;
+    assert_eq!(hand_padding(padded).as_deref(), Some("{name:<3"));
+    assert_eq!(
+        hand_padding(r#"format!("{:>10.3} s", t)"#).as_deref(),
+        Some("{:>1")
+    );
+    assert_eq!(
+        hand_padding("let v = Vec::<u8>::new(); let x = a.min(b);"),
+        None
+    );
+    assert_eq!(hand_padding(r#"println!("{name}: {value:.2}")"#), None);
+    let spaced = r#"println!("sort over sort_unstable:    {gain:.2}×");"#;
+    assert_eq!(hand_padding(spaced).as_deref(), Some(":    {"));
+    assert_eq!(
+        hand_padding("fn f() {\n    if x {\n        y\n    }\n}"),
+        None
+    );
 }
 
 #[test]
