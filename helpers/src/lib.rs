@@ -61,8 +61,8 @@ pub use processes::redis::PrivateRedis;
 pub use processes::service::{free_port, Service, ServiceBuilder};
 #[doc(no_inline)]
 pub use python::{
-    python_candidate, python_interpreter, python_run, python_timeit, python_timeit_with, Exchange,
-    NpyElement, PythonSession, PYTHON_ENV,
+    build_extension, extension_target_dir, python_candidate, python_interpreter, python_run,
+    python_timeit, python_timeit_with, Exchange, NpyElement, PythonSession, PYTHON_ENV,
 };
 #[doc(no_inline)]
 pub use render::Render;
@@ -112,15 +112,16 @@ pub mod prelude {
         self, bar_chart, heatmap, histogram, Bar, GridChart, LineChart, Mark, Scale, Series,
     };
     pub use crate::{
-        candidate, claim, compare, compare_with, counters, display, ensure_release_profile,
-        format_bytes, format_duration, format_rate, free_port, limits, machine, memit, memit_named,
-        percentile, pointer_chase_latency, profile, profile_with, python_candidate,
-        python_interpreter, python_run, python_timeit, python_timeit_with, random_cycle,
-        random_f64s, random_u64s, rng, scaling, scaling_with, shuffled, stream_bandwidth, timeit,
-        work_dir, Aspect, BuildProfile, Candidate, Ceiling, Comparison, ComparisonRow, Counters,
-        Exchange, Figure, Headline, HprError, Limits, Machine, MemoryTable, MemoryUsage, Panel,
-        PowerLaw, PrivateRedis, Profile, PythonSession, Render, Results, Rng, Scaling, Sections,
-        Service, StreamKernel, Table, Threads, Throughput, Timeit, Timing, Verdict, Work,
+        build_extension, candidate, claim, compare, compare_with, counters, display,
+        ensure_release_profile, format_bytes, format_duration, format_rate, free_port, limits,
+        machine, memit, memit_named, percentile, pointer_chase_latency, profile, profile_with,
+        python_candidate, python_interpreter, python_run, python_timeit, python_timeit_with,
+        random_cycle, random_f64s, random_u64s, rng, scaling, scaling_with, shuffled,
+        stream_bandwidth, timeit, work_dir, Aspect, BuildProfile, Candidate, Ceiling, Comparison,
+        ComparisonRow, Counters, Exchange, Figure, Headline, HprError, Limits, Machine,
+        MemoryTable, MemoryUsage, Panel, PowerLaw, PrivateRedis, Profile, PythonSession, Render,
+        Results, Rng, Scaling, Sections, Service, StreamKernel, Table, Threads, Throughput, Timeit,
+        Timing, Verdict, Work,
     };
     // Anonymous: only its `evcxr_display` method is wanted, so a cell's last value shows after
     // one compilation (see `render::DebugValue`).

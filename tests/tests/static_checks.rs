@@ -72,31 +72,37 @@ fn the_readme_shows_the_setup_cell_the_checks_enforce() {
     );
 }
 
-/// Setup builds chapter 08's extension as the chapter's cell does (the same manifest, release
-/// profile and target folder): otherwise the chapter compiles pyo3 again while it measures.
+/// Setup builds chapter 08's extension as hpr's `build_extension`, which the chapter calls,
+/// builds it (the same manifest, release profile, target folder and interpreter): otherwise the
+/// chapter compiles pyo3 again while it measures.
 #[test]
 fn setup_builds_the_extension_where_chapter_08_looks_for_it() {
     let setup = std::fs::read_to_string(root().join("scripts/setup.sh")).unwrap();
+    let hpr = std::fs::read_to_string(root().join("helpers/src/python/extension.rs")).unwrap();
     let chapter = notebooks()
         .into_iter()
         .find(|path| path.to_string_lossy().contains("08-"))
         .expect("chapter 08 exists");
     let chapter = std::fs::read_to_string(chapter).unwrap();
-    for (what, in_setup, in_chapter) in [
+    assert!(
+        chapter.contains(r#"build_extension(\"julia_ext\""#),
+        "chapter 08 no longer builds its extension with hpr's build_extension"
+    );
+    for (what, in_setup, in_hpr) in [
         (
             "the target folder",
             "hpr/julia_ext-target",
-            r#"join(\"julia_ext-target\")"#,
+            r#"format!("{name}-target")"#,
         ),
         (
             "the manifest",
             "--manifest-path extensions/julia_ext/Cargo.toml",
-            r#"\"--manifest-path\", \"../extensions/julia_ext/Cargo.toml\""#,
+            r#"format!("extensions/{name}/Cargo.toml")"#,
         ),
         (
             "the profile",
             "maturin\" build --release",
-            r#"[\"build\", \"--release\"]"#,
+            r#"["build", "--release", "--manifest-path"]"#,
         ),
         (
             "the interpreter",
@@ -109,8 +115,8 @@ fn setup_builds_the_extension_where_chapter_08_looks_for_it() {
             "scripts/setup.sh no longer names {what}: {in_setup}"
         );
         assert!(
-            chapter.contains(in_chapter),
-            "chapter 08 no longer names {what}: {in_chapter}"
+            hpr.contains(in_hpr),
+            "hpr's build_extension no longer names {what}: {in_hpr}"
         );
     }
 }

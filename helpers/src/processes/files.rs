@@ -126,6 +126,16 @@ fn tag_of(pid: u32) -> Option<String> {
     Some(format!("{pid}-{start}"))
 }
 
+/// hpr's folder in the user's cache: `$XDG_CACHE_HOME/hpr`, or `~/.cache/hpr`; `None` without
+/// either variable.
+pub(crate) fn cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .map(|cache| cache.join("hpr"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

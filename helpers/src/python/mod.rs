@@ -2,10 +2,12 @@
 //! interpreter, and arrays exchanged with it through `.npy` files.
 
 pub(crate) mod exchange;
+pub(crate) mod extension;
 pub(crate) mod npy;
 pub(crate) mod timeit;
 
 pub use exchange::Exchange;
+pub use extension::{build_extension, extension_target_dir};
 pub use npy::NpyElement;
 pub use timeit::{python_candidate, python_timeit, python_timeit_with, PythonSession};
 

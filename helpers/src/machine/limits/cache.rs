@@ -32,15 +32,8 @@ pub(super) fn path() -> PathBuf {
 /// named after the boot id (`None` where Linux gives none).
 pub(super) fn boot_path() -> Option<PathBuf> {
     let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|dir| !dir.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    Some(
-        cache
-            .join("hpr/limits")
-            .join(format!("{}.txt", boot.trim())),
-    )
+    let cache = crate::processes::files::cache_dir()?;
+    Some(cache.join("limits").join(format!("{}.txt", boot.trim())))
 }
 
 /// The check mode's file beside the boot's file.
