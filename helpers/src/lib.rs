@@ -62,7 +62,8 @@ pub use processes::service::{free_port, Service, ServiceBuilder};
 #[doc(no_inline)]
 pub use python::{
     build_extension, extension_target_dir, python_candidate, python_interpreter, python_run,
-    python_timeit, python_timeit_with, Exchange, NpyElement, PythonSession, PYTHON_ENV,
+    python_timeit, python_timeit_with, Exchange, NpyElement, PythonLiteral, PythonSession,
+    PYTHON_ENV,
 };
 #[doc(no_inline)]
 pub use render::Render;
@@ -115,10 +116,10 @@ pub mod prelude {
         build_extension, candidate, claim, compare, compare_with, counters, display,
         ensure_release_profile, format_bytes, format_duration, format_rate, free_port, limits,
         machine, memit, memit_named, percentile, pointer_chase_latency, profile, profile_with,
-        python_candidate, python_interpreter, python_run, python_timeit, python_timeit_with,
-        random_cycle, random_f64s, random_u64s, rng, scaling, scaling_with, shuffled,
-        stream_bandwidth, timeit, work_dir, Aspect, BuildProfile, Candidate, Ceiling, Comparison,
-        ComparisonRow, Counters, Exchange, Figure, Headline, HprError, Limits, Machine,
+        python_candidate, python_interpreter, python_params, python_run, python_timeit,
+        python_timeit_with, random_cycle, random_f64s, random_u64s, rng, scaling, scaling_with,
+        shuffled, stream_bandwidth, timeit, work_dir, Aspect, BuildProfile, Candidate, Ceiling,
+        Comparison, ComparisonRow, Counters, Exchange, Figure, Headline, HprError, Limits, Machine,
         MemoryTable, MemoryUsage, Panel, PowerLaw, PrivateRedis, Profile, PythonSession, Render,
         Results, Rng, Scaling, Sections, Service, StreamKernel, Table, Threads, Throughput, Timeit,
         Timing, Verdict, Work,

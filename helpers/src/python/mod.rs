@@ -4,11 +4,13 @@
 pub(crate) mod exchange;
 pub(crate) mod extension;
 pub(crate) mod npy;
+pub(crate) mod params;
 pub(crate) mod timeit;
 
 pub use exchange::Exchange;
 pub use extension::{build_extension, extension_target_dir};
 pub use npy::NpyElement;
+pub use params::PythonLiteral;
 pub use timeit::{python_candidate, python_timeit, python_timeit_with, PythonSession};
 
 use crate::error::{HprError, Result};
