@@ -231,3 +231,48 @@ fn a_job_that_never_finishes_is_dead_lettered_after_max_attempts() {
         .unwrap();
     assert_eq!(results, 0);
 }
+
+/// The library the notebook uses speaks the worker's protocol: what it submits a worker runs,
+/// and it reads back the results, the counters and the dead letters under the run's prefix.
+#[test]
+fn the_library_submits_and_reads_back_through_a_worker() {
+    let server = start_server();
+    let broker = queue_worker::Broker::new(server.url(), PASSWORD);
+    let mut queue =
+        queue_worker::Queue::new(broker.connect(Duration::from_secs(10)).unwrap(), "run");
+    assert_eq!(queue.key("jobs"), "run:jobs");
+    let mut jobs = queue_worker::pi_jobs(2, 1000);
+    jobs.push(queue_worker::Job::primes(2, 0, 100));
+    jobs.push(queue_worker::Job::fail(3));
+    queue.submit("jobs", &jobs).unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_queue-worker"))
+        .args([
+            server.url().as_str(),
+            &queue.key("jobs"),
+            queue_worker::GROUP,
+            "w1",
+        ])
+        .args(["--claim-idle-ms", "50", "--max-attempts", "1", "--burst"])
+        .env("REDIS_PASSWORD", PASSWORD)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    queue
+        .wait_results("jobs", 3, Duration::from_secs(10))
+        .unwrap();
+    let results = queue.results("jobs").unwrap();
+    assert_eq!((results.len(), results[&2]), (3, 25), "{results:?}");
+    assert!(queue.stat("jobs", "compute_ns").unwrap() > 0);
+    assert_eq!(queue.stat("jobs", "duplicates").unwrap(), 0);
+    let dead = queue.dead_letters("jobs").unwrap();
+    assert_eq!((dead.len(), dead[0]["job"].as_str()), (1, "3"));
+    assert_eq!(queue.pending_to("jobs", "w1").unwrap(), 0);
+    let waited = queue.wait_results("jobs", 4, Duration::from_millis(50));
+    assert!(waited.unwrap_err().to_string().contains("3 of 4 results"));
+    assert!(
+        queue.delete_keys().unwrap() >= 4,
+        "stream, results, stats, dead letters"
+    );
+    assert!(queue.results("jobs").unwrap().is_empty());
+}
