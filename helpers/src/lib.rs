@@ -44,9 +44,9 @@ pub use error::{HprError, Result};
 pub use data::{random_cycle, random_f64s, random_u64s, rng, shuffled, LinearCost, PowerLaw, Rng};
 #[doc(no_inline)]
 pub use machine::{
-    ensure_release_profile, limits, machine, peak_flops_one_thread, pointer_chase_latency,
-    stream_bandwidth, Bandwidth, BuildProfile, Cache, Clock, LevelLatency, Limits, Machine,
-    StreamKernel, Threads,
+    compile_program, ensure_release_profile, limits, machine, peak_flops_one_thread,
+    pointer_chase_latency, stream_bandwidth, Bandwidth, BuildProfile, Cache, Clock, LevelLatency,
+    Limits, Machine, RustcProfile, StreamKernel, Threads,
 };
 #[doc(no_inline)]
 pub use measure::{
@@ -113,16 +113,16 @@ pub mod prelude {
         self, bar_chart, heatmap, histogram, Bar, GridChart, LineChart, Mark, Scale, Series,
     };
     pub use crate::{
-        build_extension, candidate, claim, compare, compare_with, counters, display,
-        ensure_release_profile, format_bytes, format_duration, format_rate, free_port, limits,
-        machine, memit, memit_named, percentile, pointer_chase_latency, profile, profile_with,
-        python_candidate, python_interpreter, python_params, python_run, python_timeit,
-        python_timeit_with, random_cycle, random_f64s, random_u64s, rng, scaling, scaling_with,
-        shuffled, stream_bandwidth, timeit, work_dir, Aspect, BuildProfile, Candidate, Ceiling,
-        Comparison, ComparisonRow, Counters, Exchange, Figure, Headline, HprError, Limits, Machine,
-        MemoryTable, MemoryUsage, Panel, PowerLaw, PrivateRedis, Profile, PythonSession, Render,
-        Results, Rng, Scaling, Sections, Service, StreamKernel, Table, Threads, Throughput, Timeit,
-        Timing, Verdict, Work,
+        build_extension, candidate, claim, compare, compare_with, compile_program, counters,
+        display, ensure_release_profile, format_bytes, format_duration, format_rate, free_port,
+        limits, machine, memit, memit_named, percentile, pointer_chase_latency, profile,
+        profile_with, python_candidate, python_interpreter, python_params, python_run,
+        python_timeit, python_timeit_with, random_cycle, random_f64s, random_u64s, rng, scaling,
+        scaling_with, shuffled, stream_bandwidth, timeit, work_dir, Aspect, BuildProfile,
+        Candidate, Ceiling, Comparison, ComparisonRow, Counters, Exchange, Figure, Headline,
+        HprError, Limits, Machine, MemoryTable, MemoryUsage, Panel, PowerLaw, PrivateRedis,
+        Profile, PythonSession, Render, Results, Rng, RustcProfile, Scaling, Sections, Service,
+        StreamKernel, Table, Threads, Throughput, Timeit, Timing, Verdict, Work,
     };
     // Anonymous: only its `evcxr_display` method is wanted, so a cell's last value shows after
     // one compilation (see `render::DebugValue`).

@@ -5,6 +5,7 @@ pub(crate) mod build_profile;
 pub(crate) mod clock;
 pub(crate) mod describe;
 pub(crate) mod limits;
+pub(crate) mod rustc;
 
 pub use build_profile::{ensure_release_profile, BuildProfile};
 pub use clock::Clock;
@@ -13,3 +14,4 @@ pub use limits::{
     limits, peak_flops_one_thread, pointer_chase_latency, stream_bandwidth, Bandwidth,
     LevelLatency, Limits, StreamKernel, Threads,
 };
+pub use rustc::{compile_program, RustcProfile};

@@ -50,6 +50,22 @@ impl Timeit {
         Self::default()
     }
 
+    /// The default settings for a measurement named `name`, shown with its result. As
+    /// everywhere in hpr, the name comes first in the call that makes the measurement
+    /// ([`candidate`](crate::candidate), [`memit_named`](crate::memit_named),
+    /// [`Sections::time`](crate::Sections::time), [`Headline::new`](crate::Headline::new)).
+    ///
+    /// ```
+    /// use hpr::prelude::*;
+    /// let timing = Timeit::named("sum of 1,000").budget(Duration::from_millis(50))
+    ///     .run(|| (0..1_000u64).sum::<u64>())?;
+    /// assert_eq!(timing.name, "sum of 1,000");
+    /// # Ok::<(), hpr::HprError>(())
+    /// ```
+    pub fn named(name: impl Into<String>) -> Self {
+        Self::new().name(name)
+    }
+
     /// Number of measured runs (each a batch of loops); at least 1.
     pub fn runs(mut self, runs: usize) -> Self {
         self.runs = runs;

@@ -46,9 +46,9 @@ impl Bar {
 
 /// A bar chart with error bars, e.g. median times with their min–max range. Bars whose range
 /// is empty (see [`Bar::new`]) are drawn without one. Bars run left to right, one row each, with
-/// their labels (wrapped onto two lines when long) in a column to the left. When every value is
-/// positive and the largest is more than 30 times the smallest, the value axis is
-/// logarithmic and its label says so.
+/// their labels (wrapped onto two lines when long) in a column to the left. When no value is
+/// negative and the largest is more than 30 times the smallest positive one, the value axis is
+/// logarithmic and its label says so (a zero then has no bar, as on any axis).
 ///
 /// ```
 /// use hpr::plot::{bar_chart, Bar};
@@ -171,14 +171,18 @@ struct Axis {
 impl Axis {
     fn for_bars(bars: &[Bar]) -> Axis {
         let values = bars.iter().flat_map(|b| [b.value, b.low, b.high]);
-        let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-        if low > 0.0 && high / low > LOG_SPAN {
+        let (low, high) = values
+            .clone()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+        // Zero values have no bar on either axis; the positive ones decide the span.
+        let smallest_positive = values.filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
+        if low >= 0.0 && smallest_positive.is_finite() && high / smallest_positive > LOG_SPAN {
             return Axis {
                 scale: Scale::Log,
                 // Below the smallest value, so that its bar has a length.
-                from: 10f64.powf((low / 2.0).log10().floor()),
+                from: 10f64.powf((smallest_positive / 2.0).log10().floor()),
                 to: 10f64.powf(high.log10().ceil()),
             };
         }
@@ -337,13 +341,27 @@ mod tests {
         let linear = svg(&[Bar::new("a", 29.0), Bar::new("b", 1.0)]);
         assert!(!linear.contains("log scale"));
         assert!(widths(&linear).iter().all(|&w| w >= 1.0));
-        // Zero and negative values keep a linear axis, which holds zero.
+        // Negative values keep a linear axis, which holds zero.
         let signed = svg(&[
             Bar::new("a", -2.0),
             Bar::new("b", 0.0),
             Bar::new("c", 100.0),
         ]);
         assert!(!signed.contains("log scale"));
+        // Chapter 05's file readers: zero, 4 KiB and 500 MiB. The zero has no bar; the others
+        // span more than 30x, so a log axis gives 4 KiB a bar of its own.
+        let readers = [
+            Bar::new("lines", 0.0),
+            Bar::new("read_line", 0.0039),
+            Bar::new("whole", 500.0),
+        ];
+        let drawn = svg(&readers);
+        assert!(drawn.contains("log scale"), "{drawn}");
+        let drawn_widths = widths(&drawn);
+        assert!(
+            drawn_widths[0] < 1.0 && drawn_widths[1] >= 1.0,
+            "{drawn_widths:?}"
+        );
     }
 
     #[test]
