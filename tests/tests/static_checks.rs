@@ -25,6 +25,42 @@ fn every_notebook_passes_the_static_checks() {
     assert!(report.is_empty(), "\n{}", report.join("\n"));
 }
 
+/// A chapter ends on its headline results, then its lessons in prose: each section's "What this
+/// shows" line has printed this run's numbers once, and a closing cell would print them again.
+/// Chapter 13, whose closing cell draws lessons across the chapters, is the exception.
+#[test]
+fn chapters_end_on_their_headlines_not_on_numbers_printed_again() {
+    for path in notebooks() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("13-") {
+            continue;
+        }
+        let notebook: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let cells = notebook["cells"].as_array().unwrap();
+        let source = |cell: &serde_json::Value| match &cell["source"] {
+            serde_json::Value::Array(lines) => lines.iter().filter_map(|l| l.as_str()).collect(),
+            other => other.as_str().unwrap_or("").to_owned(),
+        };
+        let last_code = cells
+            .iter()
+            .rev()
+            .find(|c| c["cell_type"] == "code")
+            .unwrap();
+        assert!(
+            source(last_code).contains("Headline::new"),
+            "{name}: the last code cell should record the headline results; the lessons after \
+             them are prose"
+        );
+        let closing = source(cells.last().unwrap());
+        assert!(
+            cells.last().unwrap()["cell_type"] == "markdown"
+                && closing.contains("## What the numbers teach"),
+            "{name}: the chapter should end with its lessons, \"## What the numbers teach\""
+        );
+    }
+}
+
 #[test]
 fn hand_padded_text_is_found_and_generics_are_not() {
     let padded = r#"println!("{name:<36} mass {mass:.9}");"#;
