@@ -9,7 +9,7 @@
 /// A Rust value as the Python literal of the same value.
 pub trait PythonLiteral {
     /// The literal: `"text"` (a JSON string, which Python reads the same), `42`, `1.5`, `True`,
-    /// `None`, `[1, 2]`.
+    /// `None`, `[1, 2]`, `("a", 1)`.
     fn python_literal(&self) -> String;
 }
 
@@ -94,6 +94,13 @@ impl<T: PythonLiteral> PythonLiteral for Vec<T> {
     }
 }
 
+impl<A: PythonLiteral, B: PythonLiteral> PythonLiteral for (A, B) {
+    /// A Python tuple: `("Ann Lee", "555-0001")`.
+    fn python_literal(&self) -> String {
+        format!("({}, {})", self.0.python_literal(), self.1.python_literal())
+    }
+}
+
 /// Python assignments, one line per parameter, to put before a script that reads them as
 /// variables: each value written as its Python literal ([`PythonLiteral`]).
 ///
@@ -137,6 +144,7 @@ mod tests {
         assert_eq!(f64::NAN.python_literal(), "float('nan')");
         assert_eq!(f64::NEG_INFINITY.python_literal(), "float('-inf')");
         assert_eq!(vec![1i64, -2].python_literal(), "[1, -2]");
+        assert_eq!(("a", 1u8).python_literal(), "(\"a\", 1)");
         assert_eq!("é'\\".python_literal(), "\"é'\\\\\"");
     }
 

@@ -159,6 +159,35 @@ impl Headline {
             .map_err(|e| HprError::io(format!("writing {}", path.to_string_lossy()), &e))
     }
 
+    /// Records every headline of a chapter ([`Headline::record`]), then prints how many, as the
+    /// "What this shows" line of the cell that records them.
+    ///
+    /// ```
+    /// use hpr::Headline;
+    /// Headline::record_all(&[
+    ///     Headline::new("sum speedup", 3.0, "×").compares("iter().sum() against a loop"),
+    ///     Headline::new("peak heap", 8e6, "B"),
+    /// ])?;
+    /// assert!(Headline::record_all(&[Headline::new("", 1.0, "×")]).is_err(), "a name is needed");
+    /// # Ok::<(), hpr::HprError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The first headline that [`record`](Headline::record) would refuse; then none is recorded.
+    pub fn record_all(headlines: &[Headline]) -> Result<()> {
+        for headline in headlines {
+            headline.check()?;
+        }
+        for headline in headlines {
+            headline.record()?;
+        }
+        println!(
+            "What this shows: {} headline results recorded",
+            headlines.len()
+        );
+        Ok(())
+    }
+
     fn check(&self) -> Result<()> {
         if self.name.trim().is_empty() {
             return Err(HprError::invalid("name", "a result needs a name"));
