@@ -87,6 +87,39 @@ pub fn pi_jobs(count: u64, points: u64) -> Vec<Job> {
     (0..count).map(|id| Job::pi(id, points)).collect()
 }
 
+/// The keys a stream's jobs use besides the stream itself.
+pub struct Keys {
+    /// `STREAM:results`: job id → value, each written once.
+    pub results: String,
+    /// `STREAM:stats`: the workers' counters.
+    pub stats: String,
+    /// `STREAM:claimed`: when a job was taken over (the server's clock, in ms).
+    pub claimed: String,
+    /// `STREAM:dead`: the dead-letter stream.
+    pub dead: String,
+}
+
+impl Keys {
+    /// The keys of `stream` (its full key).
+    pub fn new(stream: &str) -> Keys {
+        Keys {
+            results: format!("{stream}:results"),
+            stats: format!("{stream}:stats"),
+            claimed: format!("{stream}:claimed"),
+            dead: format!("{stream}:dead"),
+        }
+    }
+}
+
+/// `info` with `password` given to the server, unless it is empty (a server without one).
+pub fn with_password(info: redis::ConnectionInfo, password: &str) -> redis::ConnectionInfo {
+    if password.is_empty() {
+        return info;
+    }
+    let settings = info.redis_settings().clone().set_password(password);
+    info.set_redis_settings(settings)
+}
+
 /// Where clients and workers find the broker: its URL, and the password it wants (empty: none),
 /// which workers get in their environment, never on a command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,11 +142,7 @@ impl Broker {
     /// A connection, once the server answers `PING` (a restarted server first replays its
     /// append-only file), waiting up to `patience`.
     pub fn connect(&self, patience: Duration) -> Result<Connection> {
-        let mut info = self.url.as_str().into_connection_info()?;
-        if !self.password.is_empty() {
-            let settings = info.redis_settings().clone().set_password(&self.password);
-            info = info.set_redis_settings(settings);
-        }
+        let info = with_password(self.url.as_str().into_connection_info()?, &self.password);
         let client = redis::Client::open(info)?;
         let mut con = client.get_connection_with_timeout(Duration::from_secs(5))?;
         let deadline = Instant::now() + patience;
@@ -193,13 +222,13 @@ impl Queue {
 
     /// The results recorded for `stream`: job id → value.
     pub fn results(&mut self, stream: &str) -> Result<HashMap<u64, u64>> {
-        let key = self.key(&format!("{stream}:results"));
+        let key = Keys::new(&self.key(stream)).results;
         Ok(redis::cmd("HGETALL").arg(key).query(&mut self.con)?)
     }
 
     /// A counter of the workers of `stream`: `compute_ns` or `duplicates` (0 until counted).
     pub fn stat(&mut self, stream: &str, field: &str) -> Result<u64> {
-        let key = self.key(&format!("{stream}:stats"));
+        let key = Keys::new(&self.key(stream)).stats;
         let value: Option<u64> = redis::cmd("HGET")
             .arg(key)
             .arg(field)
@@ -209,7 +238,7 @@ impl Queue {
 
     /// Waits until `stream` has `count` results; an error after `limit` says how many came.
     pub fn wait_results(&mut self, stream: &str, count: usize, limit: Duration) -> Result<()> {
-        let key = self.key(&format!("{stream}:results"));
+        let key = Keys::new(&self.key(stream)).results;
         let deadline = Instant::now() + limit;
         loop {
             let done: usize = redis::cmd("HLEN").arg(&key).query(&mut self.con)?;
@@ -253,13 +282,13 @@ impl Queue {
 
     /// When (the server's clock, in milliseconds) a worker took over job `job` of `stream`.
     pub fn claimed_at(&mut self, stream: &str, job: u64) -> Result<u64> {
-        let key = self.key(&format!("{stream}:claimed"));
+        let key = Keys::new(&self.key(stream)).claimed;
         Ok(redis::cmd("HGET").arg(key).arg(job).query(&mut self.con)?)
     }
 
     /// The entries of `stream`'s dead-letter stream, each as its fields.
     pub fn dead_letters(&mut self, stream: &str) -> Result<Vec<HashMap<String, String>>> {
-        let key = self.key(&format!("{stream}:dead"));
+        let key = Keys::new(&self.key(stream)).dead;
         let entries: Vec<(String, HashMap<String, String>)> = redis::cmd("XRANGE")
             .arg(key)
             .arg("-")

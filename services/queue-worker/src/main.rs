@@ -36,6 +36,7 @@
 //! takes over an entry it records the server's clock in `STREAM:claimed` (milliseconds).
 //! With `--burst` a worker exits once the stream has no new entry and nothing is pending.
 
+use queue_worker::{with_password, Keys};
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamPendingCountReply, StreamReadReply};
 use redis::{Connection, IntoConnectionInfo, RedisResult};
 use std::time::{Duration, Instant};
@@ -107,14 +108,8 @@ fn main() {
 
 /// The server's address from the command line, with the password of `REDIS_PASSWORD`.
 fn connection_info(url: &str) -> RedisResult<redis::ConnectionInfo> {
-    let info = url.into_connection_info()?;
-    match std::env::var("REDIS_PASSWORD") {
-        Ok(password) if !password.is_empty() => {
-            let settings = info.redis_settings().clone().set_password(password);
-            Ok(info.set_redis_settings(settings))
-        }
-        _ => Ok(info),
-    }
+    let password = std::env::var("REDIS_PASSWORD").unwrap_or_default();
+    Ok(with_password(url.into_connection_info()?, &password))
 }
 
 fn run(options: &Options) -> RedisResult<()> {
@@ -149,25 +144,6 @@ fn run(options: &Options) -> RedisResult<()> {
     }
     println!("worker {} done", options.consumer);
     Ok(())
-}
-
-/// The keys a stream's jobs use besides the stream itself.
-struct Keys {
-    results: String,
-    stats: String,
-    claimed: String,
-    dead: String,
-}
-
-impl Keys {
-    fn new(stream: &str) -> Keys {
-        Keys {
-            results: format!("{stream}:results"),
-            stats: format!("{stream}:stats"),
-            claimed: format!("{stream}:claimed"),
-            dead: format!("{stream}:dead"),
-        }
-    }
 }
 
 struct Worker<'a> {
