@@ -59,9 +59,8 @@ def _rotated(box, transform):
     return (min(xs), min(ys), max(xs), max(ys))
 
 
-def text_boxes(svg):
-    """(text, (left, top, right, bottom)) for every non-empty <text> of one SVG document."""
-    root = ElementTree.fromstring(svg)
+def text_boxes(root):
+    """(text, (left, top, right, bottom)) for every non-empty <text> of a parsed SVG document."""
     boxes = []
 
     def walk(element, inherited):
@@ -96,10 +95,9 @@ def _overlap(a, b):
     return width > TOLERANCE and height > TOLERANCE
 
 
-def flat_bars(svg):
+def flat_bars(root):
     """The values of bars drawn with no height (or width) though their value is not zero: our bar
     charts mark each bar's <rect> with the value it stands for (`data-value`)."""
-    root = ElementTree.fromstring(svg)
     flat = []
     for element in root.iter():
         value = element.attrib.get("data-value")
@@ -111,15 +109,15 @@ def flat_bars(svg):
     return flat
 
 
-def problems(svg):
-    """What makes one SVG hard to read: text over text, and flat bars."""
+def problems(root, boxes):
+    """What makes one parsed SVG, whose text boxes are `boxes`, hard to read: text over text, and
+    flat bars."""
     found = []
-    boxes = text_boxes(svg)
     for i, (first, a) in enumerate(boxes):
         for second, b in boxes[i + 1 :]:
             if _overlap(a, b):
                 found.append(f"the labels {first!r} and {second!r} are drawn over each other")
-    found += [f"a bar for the value {value} is drawn flat" for value in flat_bars(svg)]
+    found += [f"a bar for the value {value} is drawn flat" for value in flat_bars(root)]
     return found
 
 
@@ -128,11 +126,12 @@ def html_problems(html):
     found = []
     for svg in SVG.findall(html):
         try:
-            boxes = text_boxes(svg)
-            issues = problems(svg)
+            root = ElementTree.fromstring(svg)
         except ElementTree.ParseError as error:
             found.append(f"an SVG that does not parse ({error})")
             continue
+        boxes = text_boxes(root)
+        issues = problems(root, boxes)
         title = boxes[0][0] if boxes else "an untitled chart"
         found += [f"chart {title!r}: {issue}" for issue in issues]
     return found

@@ -127,25 +127,23 @@ pub fn static_problems(notebook: &Value) -> Vec<String> {
 /// The first format width that aligns text into columns (`{name:<36}`, `{:>10.3}`), or run of
 /// spaces that does (`"sorted:    {gain}"`), if any.
 pub fn hand_padding(source: &str) -> Option<String> {
+    // A run of spaces before `{` after text on the same line (indentation has none before it).
     let spaced = source.lines().find_map(|line| {
         let at = line.find("   {")?;
-        let before = line[..at].trim_end();
-        let (last, _) = before.trim_start().char_indices().last()?;
-        let from = before.len() - before.trim_start().len() + last;
+        let (from, _) = line[..at].trim_end().char_indices().last()?;
         Some(line[from..at + 4].to_owned())
     });
-    if spaced.is_some() {
-        return spaced;
-    }
-    let chars: Vec<char> = source.chars().collect();
-    (1..chars.len().saturating_sub(2)).find_map(|i| {
-        let aligned = chars[i] == ':'
-            && chars[i - 1] != ':'
-            && matches!(chars[i + 1], '<' | '>' | '^')
-            && chars[i + 2].is_ascii_digit();
-        aligned.then(|| {
-            let start = chars[..i].iter().rposition(|&c| c == '{').unwrap_or(i);
-            chars[start..(i + 3).min(chars.len())].iter().collect()
+    spaced.or_else(|| {
+        let chars: Vec<char> = source.chars().collect();
+        (1..chars.len().saturating_sub(2)).find_map(|i| {
+            let aligned = chars[i] == ':'
+                && chars[i - 1] != ':'
+                && matches!(chars[i + 1], '<' | '>' | '^')
+                && chars[i + 2].is_ascii_digit();
+            aligned.then(|| {
+                let start = chars[..i].iter().rposition(|&c| c == '{').unwrap_or(i);
+                chars[start..(i + 3).min(chars.len())].iter().collect()
+            })
         })
     })
 }

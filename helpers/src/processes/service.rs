@@ -174,19 +174,31 @@ impl Service {
 
     fn failure(&self, message: impl Into<String>) -> HprError {
         let output = self.output();
-        let tail: Vec<&str> = output.lines().rev().take(20).collect();
+        let tail = last_lines(&output, 20);
         let mut message = message.into();
         if !tail.is_empty() {
             message.push_str("; its last output:\n");
-            for line in tail.iter().rev() {
-                message.push_str(line);
-                message.push('\n');
-            }
+            message.push_str(tail);
+            message.push('\n');
         }
         HprError::Service {
             name: self.name.clone(),
             message,
         }
+    }
+}
+
+/// The last `count` lines of a program's output, for an error that says what it printed last.
+pub(crate) fn last_lines(output: &str, count: usize) -> &str {
+    let output = output.trim_end_matches('\n');
+    let start = output
+        .rmatch_indices('\n')
+        .nth(count.saturating_sub(1))
+        .map_or(0, |(at, _)| at + 1);
+    if count == 0 {
+        ""
+    } else {
+        &output[start..]
     }
 }
 
@@ -400,6 +412,14 @@ pub fn free_port() -> Result<u16> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_last_lines_of_an_output_keep_their_order() {
+        assert_eq!(last_lines("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(last_lines("a\nb", 5), "a\nb");
+        assert_eq!(last_lines("", 3), "");
+        assert_eq!(last_lines("a\nb", 0), "");
+    }
+
     use super::*;
 
     fn sh(name: &str, script: &str) -> ServiceBuilder {

@@ -1,8 +1,9 @@
 //! A PyO3 extension of the project's `extensions/` folder, built into a wheel as setup builds it.
 
-use super::python_interpreter;
+use super::{project_root, python_interpreter};
 use crate::error::{HprError, Result};
 use crate::processes::files::cache_dir;
+use crate::processes::service::last_lines;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -50,25 +51,12 @@ pub fn build_extension(name: &str, out: impl AsRef<Path>) -> Result<PathBuf> {
         .map_err(|e| HprError::io(format!("starting {}", maturin.display()), &e))?;
     if !built.status.success() {
         let stderr = String::from_utf8_lossy(&built.stderr);
-        let tail: String = stderr
-            .lines()
-            .rev()
-            .take(20)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n");
+        let tail = last_lines(&stderr, 20);
         return Err(HprError::Python {
             message: format!("maturin could not build {}:\n{tail}", manifest.display()),
         });
     }
     newest_wheel(name, out)
-}
-
-/// This checkout's root: hpr lives in its `helpers/` folder.
-fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// The newest `<name>-*.whl` in `folder`.

@@ -36,7 +36,7 @@ pub fn python_interpreter() -> Result<PathBuf> {
             })
         };
     }
-    let project = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    let project = project_root().join(".venv/bin/python");
     if project.exists() {
         return Ok(project);
     }
@@ -47,6 +47,11 @@ pub fn python_interpreter() -> Result<PathBuf> {
             project.display()
         ),
     })
+}
+
+/// This checkout's root: hpr lives in its `helpers/` folder.
+fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// Runs a Python script in the project's interpreter and returns what it printed; an

@@ -10,10 +10,20 @@ mod latency;
 /// Bandwidths measured at a working set's size, kept for the process.
 mod at_size {
     use super::{stream_bandwidth, StreamKernel};
-    use std::sync::Mutex;
+    use std::sync::{Mutex, OnceLock};
 
     type Key = (StreamKernel, usize, usize);
     static MEASURED: Mutex<Vec<(Key, f64)>> = Mutex::new(Vec::new());
+    static LAST_LEVEL: OnceLock<u64> = OnceLock::new();
+
+    /// The largest cache's size, read from the machine's description once per process: every
+    /// throughput with a bandwidth ceiling asks for it.
+    pub(super) fn last_level_cache() -> u64 {
+        *LAST_LEVEL.get_or_init(|| {
+            let caches = super::machine().caches;
+            caches.iter().map(|c| c.size).max().unwrap_or(0)
+        })
+    }
 
     /// The best of five runs of `kernel` over `elements` per array on `threads` threads.
     pub(super) fn bandwidth(kernel: StreamKernel, elements: usize, threads: usize) -> Option<f64> {
@@ -220,7 +230,7 @@ impl Limits {
         threads: Threads,
         bytes: u64,
     ) -> Option<(String, f64)> {
-        let last_level = machine().caches.iter().map(|c| c.size).max().unwrap_or(0);
+        let last_level = at_size::last_level_cache();
         let used = self.thread_count(threads);
         let who = threads.describe(self);
         if bytes == 0 || bytes > 4 * last_level {
