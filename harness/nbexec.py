@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -627,10 +628,24 @@ def main():
     if not args.notebooks:
         parser.error("name at least one notebook")
 
+    # Without --logs or --out the kernel logs go to a temporary folder of this run, removed when
+    # it ends: a failure then prints its log's last lines instead of a path that will be gone.
+    own_logs = None if args.logs or args.out else Path(tempfile.mkdtemp(prefix="nbexec-"))
+    log_dir = args.logs or (args.out or own_logs) / "kernel-logs"
+    try:
+        return run_notebooks(args, log_dir, own_logs is not None)
+    finally:
+        if own_logs:
+            shutil.rmtree(own_logs, ignore_errors=True)
+
+
+def run_notebooks(args, log_dir, logs_are_temporary):
+    """Executes `args.notebooks` in turn, writes what `args` asks for, prints the summary, and
+    returns the exit status."""
+
     def progress(line):
         print(line, flush=True)
 
-    log_dir = args.logs or (args.out or Path(tempfile.mkdtemp(prefix="nbexec-"))) / "kernel-logs"
     reports = []
     machine = history.machine_facts()
     results_dir = args.results or (args.out / "results" if args.out else None)
@@ -720,7 +735,12 @@ def main():
                 f"  FAILED at cell {f['number']} (#{f['cell']}): {f['reason']}\n    "
                 + f["message"][:800].replace("\n", "\n    ")
             )
-            progress(f"  kernel log: {report['kernel_log']}")
+            if logs_are_temporary:
+                log = Path(report["kernel_log"])
+                tail = log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
+                progress("  the kernel log's last lines:\n    " + "\n    ".join(tail))
+            else:
+                progress(f"  kernel log: {report['kernel_log']}")
         reports.append(report)
     exported()
     exporter.shutdown()

@@ -202,8 +202,24 @@ fn a_cell_without_dependencies_runs_outside_cargo() {
         .arg(root().join("tests/fixtures/passing.ipynb"))
         .status()
         .unwrap();
-    let outcomes = parse_report(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let text = std::fs::read_to_string(&report).unwrap();
+    let outcomes = parse_report(&text).unwrap();
     assert!(outcomes[0].failure.is_none(), "{}", outcomes[0]);
+    // Without --out or --logs the runner kept the kernel's log in a folder of its own, and
+    // removed it when it ended.
+    let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let log = std::path::PathBuf::from(raw[0]["kernel_log"].as_str().unwrap());
+    let folder = log.parent().and_then(Path::parent).unwrap();
+    let name = folder.file_name().unwrap().to_string_lossy();
+    assert!(
+        name.starts_with("nbexec-"),
+        "the log was not in the runner's folder: {log:?}"
+    );
+    assert!(
+        !folder.exists(),
+        "the runner left its folder {}",
+        folder.display()
+    );
 }
 
 /// The time a run will take, from the reference runs: a notebook whose crates this machine has
