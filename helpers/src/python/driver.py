@@ -17,6 +17,7 @@ import platform
 import sys
 import timeit
 import traceback
+import types
 
 
 def answer(text):
@@ -41,7 +42,11 @@ def bind_names(namespace):
 
 
 try:
-    setup = {"__name__": "__hpr_setup__"}
+    # The setup runs as a module that `import` finds, so that what it defines pickles by name:
+    # multiprocessing (a Pool's map, a Manager's queues) sends functions to its workers that way.
+    module = types.ModuleType("__hpr_setup__")
+    sys.modules[module.__name__] = module
+    setup = module.__dict__
     exec(compile(os.environ["HPR_PY_SETUP"], "<setup>", "exec"), setup)
     binding = bind_names(setup) or "pass"
 except BaseException:

@@ -314,6 +314,18 @@ mod tests {
     }
 
     #[test]
+    fn what_the_setup_defines_reaches_worker_processes() {
+        assert!(available());
+        // Pool.map pickles its function by module and name: the setup must be importable.
+        let setup = "import multiprocessing\n\
+                     def square(x):\n    return x * x\n\
+                     pool = multiprocessing.get_context('fork').Pool(2)\n";
+        let session = PythonSession::start(setup).unwrap();
+        let statement = "assert pool.map(square, range(10)) == [x * x for x in range(10)]";
+        session.timeit_with(&quick(), statement).unwrap();
+    }
+
+    #[test]
     fn exceptions_carry_the_traceback() {
         assert!(available());
         let setup_error =
